@@ -1,0 +1,368 @@
+"""Loading: read a consultation's data file (CSV, XLSX or JSONL; wide or long) into the data model.
+
+All validation happens here, before anything is written, so bad input stops the
+run with one line naming the file, row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from consult.config import Config, load_config
+from consult.errors import ConsultError
+from consult.model import Consultation, Question, Respondent, Response
+
+TRUE_WORDS = ("yes", "y", "true", "1", "agree", "i agree", "consent")
+FALSE_WORDS = ("no", "n", "false", "0", "do not", "don't", "confidential")
+
+
+@dataclass
+class Table:
+    """Rows of a data file as text, with the spreadsheet row number of each (header = row 1)."""
+
+    path: Path
+    columns: list[str]
+    rows: list[dict[str, str]]
+    row_numbers: list[int]
+    encoding: str = "utf-8"
+
+
+def clean(value: object) -> str:
+    """A cell as text: stray whitespace trimmed, Windows and old-Mac newlines made ``\\n``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    return "\n".join(line.strip() for line in text.strip().split("\n"))
+
+
+def decode(raw: bytes, path: Path, encoding: str = "auto") -> tuple[str, str]:
+    """Decode file bytes: UTF-8 (with or without BOM), else Windows-1252 as Excel writes it."""
+    if encoding != "auto":
+        try:
+            return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as e:
+            raise ConsultError(f"cannot decode as {encoding}: {e}", file=path) from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; latin-1 maps them (never fails).
+        return raw.decode("latin-1"), "latin-1"
+
+
+def _header(columns: list[str], path: Path) -> list[str]:
+    cols = [clean(c) for c in columns]
+    seen: dict[str, int] = {}
+    for i, c in enumerate(cols):
+        if not c:
+            continue
+        if c in seen:
+            raise ConsultError(f"column name {c!r} appears twice (columns {seen[c] + 1} and {i + 1})", file=path, row=1)
+        seen[c] = i
+    return cols
+
+
+def read_table(path: str | Path, *, encoding: str = "auto", sheet: str | None = None) -> Table:
+    """Read a CSV, TSV, XLSX or JSONL file into text rows."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConsultError("no such file", file=path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, sheet)
+    if suffix in (".jsonl", ".ndjson"):
+        return _read_jsonl(path, encoding)
+    if suffix in (".csv", ".tsv", ".txt"):
+        return _read_csv(path, encoding)
+    raise ConsultError(f"unsupported file type {suffix!r}; use CSV, XLSX or JSONL", file=path)
+
+
+def _read_csv(path: Path, encoding: str) -> Table:
+    text, enc = decode(path.read_bytes(), path, encoding)
+    if not text.strip():
+        raise ConsultError("the file is empty", file=path)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    if delimiter == ",":
+        first = text.split("\n", 1)[0]
+        if first.count(";") > first.count(",") and first.count(";") > 0:
+            delimiter = ";"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records = list(reader)
+    except csv.Error as e:
+        raise ConsultError(f"CSV does not parse: {e}", file=path, row=reader.line_num) from None
+    columns = _header(records[0], path)
+    rows, numbers = [], []
+    for n, rec in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in rec):
+            continue
+        if len(rec) > len(columns) and any(c.strip() for c in rec[len(columns):]):
+            raise ConsultError(
+                f"{len(rec)} cells but the header has {len(columns)} columns", file=path, row=n
+            )
+        rows.append({c: clean(rec[i]) if i < len(rec) else "" for i, c in enumerate(columns) if c})
+        numbers.append(n)
+    return Table(path, [c for c in columns if c], rows, numbers, enc)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> Table:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        raise ConsultError(f"not a readable XLSX workbook (truncated or corrupt?): {e}", file=path) from None
+    try:
+        if sheet is not None:
+            if sheet not in wb.sheetnames:
+                raise ConsultError(f"no sheet {sheet!r}; sheets: {', '.join(wb.sheetnames)}", file=path)
+            ws = wb[sheet]
+        else:
+            ws = wb.worksheets[0]
+        try:
+            it = ws.iter_rows(values_only=True)
+            head = next(it, None)
+            if head is None or not any(c is not None and str(c).strip() for c in head):
+                raise ConsultError("the sheet is empty", file=path)
+            columns = _header([("" if c is None else str(c)) for c in head], path)
+            rows, numbers = [], []
+            for n, rec in enumerate(it, start=2):
+                if not any(c is not None and str(c).strip() for c in rec):
+                    continue
+                rows.append({c: clean(rec[i]) if i < len(rec) else "" for i, c in enumerate(columns) if c})
+                numbers.append(n)
+        except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as e:
+            raise ConsultError(f"XLSX is truncated or corrupt: {e}", file=path) from None
+    finally:
+        wb.close()
+    return Table(path, [c for c in columns if c], rows, numbers, "xlsx")
+
+
+def _read_jsonl(path: Path, encoding: str) -> Table:
+    text, enc = decode(path.read_bytes(), path, encoding)
+    rows, numbers, columns = [], [], []
+    seen: set[str] = set()
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ConsultError(f"not valid JSON: {e.msg}", file=path, row=n) from None
+        if not isinstance(obj, dict):
+            raise ConsultError("each line must be a JSON object", file=path, row=n)
+        for k in obj:
+            if k not in seen:
+                seen.add(k)
+                columns.append(k)
+        rows.append({str(k): clean(v) if not isinstance(v, (list, dict)) else json.dumps(v) for k, v in obj.items()})
+        numbers.append(n)
+    if not rows:
+        raise ConsultError("the file is empty", file=path)
+    for r in rows:
+        for c in columns:
+            r.setdefault(c, "")
+    return Table(path, columns, rows, numbers, enc)
+
+
+# --- from a table to the data model --------------------------------------------------
+
+
+def _require(table: Table, column: str | None, what: str) -> None:
+    if column is not None and column not in table.columns:
+        raise ConsultError(f"{what}: no such column in the data", file=table.path, row=1, column=column)
+
+
+def parse_type(raw: str, cfg: Config, table: Table, row: int) -> str | None:
+    if not raw:
+        return None
+    if raw in cfg.respondent.type_values:
+        return cfg.respondent.type_values[raw]
+    low = raw.lower()
+    for k, v in cfg.respondent.type_values.items():
+        if k.lower() == low:
+            return v
+    if "organi" in low or "behalf" in low:
+        return "organisation"
+    if "individual" in low or "myself" in low or "personal" in low:
+        return "individual"
+    raise ConsultError(
+        f"cannot tell whether {raw!r} is an individual or an organisation; map it in [respondent.type_values]",
+        file=table.path, row=row, column=cfg.respondent.type,
+    )
+
+
+def parse_consent(raw: str, table: Table, row: int, column: str | None) -> bool | None:
+    if not raw:
+        return None
+    low = raw.lower().strip(" .!")
+    if low in TRUE_WORDS or low.startswith("yes"):
+        return True
+    if low in FALSE_WORDS or low.startswith("no") or low.startswith("do not") or low.startswith("don't"):
+        return False
+    raise ConsultError(f"consent to publish {raw!r} is neither yes nor no", file=table.path, row=row, column=column)
+
+
+def parse_option(raw: str, q: Question, table: Table, row: int, column: str | None) -> str | None:
+    if not raw:
+        return None
+    if not q.options or raw in q.options:
+        return raw
+    low = raw.lower()
+    for o in q.options:
+        if o.lower() == low:
+            return o
+    raise ConsultError(
+        f"{raw!r} is not one of the options of {q.id} ({', '.join(q.options)}); add it to options in the config",
+        file=table.path, row=row, column=column,
+    )
+
+
+def _respondent(cfg: Config, table: Table, rid: str, row: dict[str, str], n: int) -> Respondent:
+    rf = cfg.respondent
+    return Respondent(
+        id=rid,
+        type=parse_type(row.get(rf.type, ""), cfg, table, n) if rf.type else None,  # type: ignore[arg-type]
+        organisation=(row.get(rf.organisation) or None) if rf.organisation else None,
+        group=(row.get(rf.group) or None) if rf.group else None,
+        consent=parse_consent(row.get(rf.consent, ""), table, n, rf.consent) if rf.consent else None,
+        attributes={a: row.get(a, "") for a in rf.attributes},
+        source_row=n,
+    )
+
+
+def _check_respondent_columns(cfg: Config, table: Table) -> None:
+    rf = cfg.respondent
+    for what, col in (
+        ("respondent id", rf.id), ("respondent type", rf.type), ("organisation", rf.organisation),
+        ("respondent group", rf.group), ("consent", rf.consent),
+    ):
+        _require(table, col, f"[respondent] {what}")
+    for a in rf.attributes:
+        _require(table, a, "[respondent] attribute")
+
+
+def build_wide(cfg: Config, table: Table) -> Consultation:
+    """One row per respondent, a column per question."""
+    _check_respondent_columns(cfg, table)
+    for q in cfg.questions:
+        _require(table, q.closed_column, f"question {q.id}")
+        _require(table, q.text_column, f"question {q.id}")
+    respondents: list[Respondent] = []
+    responses: list[Response] = []
+    first_row: dict[str, int] = {}
+    for row, n in zip(table.rows, table.row_numbers):
+        rid = row.get(cfg.respondent.id or "", "")
+        if not rid:
+            raise ConsultError("respondent id is blank", file=table.path, row=n, column=cfg.respondent.id)
+        if rid in first_row:
+            raise ConsultError(
+                f"duplicate respondent id {rid!r} (first on row {first_row[rid]})",
+                file=table.path, row=n, column=cfg.respondent.id,
+            )
+        first_row[rid] = n
+        respondents.append(_respondent(cfg, table, rid, row, n))
+        for q in cfg.questions:
+            option = parse_option(row.get(q.closed_column, ""), q, table, n, q.closed_column) if q.closed_column else None
+            text = row.get(q.text_column, "") if q.text_column else ""
+            # A row for every open/hybrid question keeps blank answers countable.
+            if option is not None or text or q.has_text:
+                responses.append(Response(rid, q.id, option, text or None))
+    return _consultation(cfg, respondents, responses)
+
+
+def build_long(cfg: Config, table: Table) -> Consultation:
+    """One row per (respondent, question, answer)."""
+    for what, col in (("respondent", cfg.respondent_column), ("question", cfg.question_column), ("answer", cfg.answer_column)):
+        _require(table, col, f"[data] {what}_column")
+    _check_respondent_columns(cfg, table)
+    by_key: dict[str, tuple[Question, str]] = {}
+    for q in cfg.questions:
+        if q.closed_column:
+            by_key[q.closed_column] = (q, "closed")
+        if q.text_column:
+            by_key[q.text_column] = (q, "text")
+    respondents: dict[str, Respondent] = {}
+    answers: dict[tuple[str, str], Response] = {}
+    seen_pair: dict[tuple[str, str, str], int] = {}
+    for row, n in zip(table.rows, table.row_numbers):
+        rid = row.get(cfg.respondent_column or "", "")
+        if not rid:
+            raise ConsultError("respondent id is blank", file=table.path, row=n, column=cfg.respondent_column)
+        key = row.get(cfg.question_column or "", "")
+        if key not in by_key:
+            raise ConsultError(
+                f"question {key!r} is not in the config", file=table.path, row=n, column=cfg.question_column
+            )
+        q, part = by_key[key]
+        if (rid, q.id, part) in seen_pair:
+            raise ConsultError(
+                f"respondent {rid!r} answers {key!r} twice (first on row {seen_pair[(rid, q.id, part)]})",
+                file=table.path, row=n, column=cfg.question_column,
+            )
+        seen_pair[(rid, q.id, part)] = n
+        r = respondents.get(rid)
+        new = _respondent(cfg, table, rid, row, n)
+        if r is None:
+            respondents[rid] = new
+        else:  # fill fields from later rows where earlier ones were blank
+            for f in ("type", "organisation", "group", "consent"):
+                if getattr(r, f) is None:
+                    setattr(r, f, getattr(new, f))
+            for a, v in new.attributes.items():
+                if not r.attributes.get(a):
+                    r.attributes[a] = v
+        resp = answers.setdefault((rid, q.id), Response(rid, q.id))
+        value = row.get(cfg.answer_column or "", "")
+        if part == "closed":
+            resp.option = parse_option(value, q, table, n, cfg.answer_column)
+        else:
+            resp.text = value or None
+    # Every respondent gets a row for every open/hybrid question, so blanks are counted.
+    for rid in respondents:
+        for q in cfg.questions:
+            if q.has_text:
+                answers.setdefault((rid, q.id), Response(rid, q.id))
+    order = {q.id: i for i, q in enumerate(cfg.questions)}
+    position = {rid: i for i, rid in enumerate(respondents)}
+    responses = sorted(answers.values(), key=lambda r: (position[r.respondent_id], order[r.question_id]))
+    return _consultation(cfg, list(respondents.values()), responses)
+
+
+def _consultation(cfg: Config, respondents: list[Respondent], responses: list[Response]) -> Consultation:
+    return Consultation(
+        id=cfg.id, title=cfg.title, organisation=cfg.organisation, opened=cfg.opened, closed=cfg.closed,
+        how=cfg.how, questions=list(cfg.questions), respondents=respondents, responses=responses,
+    )
+
+
+def file_hash(*paths: Path) -> str:
+    """SHA-256 over the bytes of the given files, in order."""
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def load(config_or_folder: str | Path | Config) -> Consultation:
+    """Load and validate a consultation from its config (or the folder holding it)."""
+    cfg = config_or_folder if isinstance(config_or_folder, Config) else load_config(config_or_folder)
+    table = read_table(cfg.data_file, encoding=cfg.encoding, sheet=cfg.sheet)
+    if not table.rows:
+        raise ConsultError("the file has a header but no rows", file=table.path)
+    consultation = build_long(cfg, table) if cfg.layout == "long" else build_wide(cfg, table)
+    consultation.input_hash = file_hash(cfg.path, cfg.data_file)
+    return consultation

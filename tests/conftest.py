@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    """A writable copy of the small wide-layout consultation fixture."""
+    dst = tmp_path / "mini"
+    shutil.copytree(FIXTURES / "mini", dst)
+    return dst

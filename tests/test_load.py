@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from consult.config import load_config
+from consult.errors import ConsultError
+from consult.load import load, read_table
+
+HEADER = [
+    "Respondent ID", "Responding as", "Organisation name", "Which best describes you?",
+    "May we publish your response?", "Region", "Q1 Do you agree?", "Q1 Why?", "Q2 What else?", "Q3 How did you hear?",
+]
+
+
+def rows_of(mini: Path) -> list[list[str]]:
+    with open(mini / "responses.csv", newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def test_wide_csv_loads_every_respondent_and_answer(mini: Path) -> None:
+    c = load(mini)
+    assert [r.id for r in c.respondents] == ["R1", "R2", "R3", "R4", "R5"]
+    assert [q.id for q in c.questions] == ["q1", "q2", "q3"]
+    r3 = c.respondents[2]
+    assert (r3.type, r3.organisation, r3.group, r3.consent) == ("organisation", "Northshire Council", "Local authority", True)
+    assert r3.attributes == {"Region": "South East"}  # stray whitespace trimmed
+    assert c.respondents[1].consent is False and c.respondents[4].consent is None
+    by = {(r.respondent_id, r.question_id): r for r in c.responses}
+    assert by[("R3", "q1")].option == "Agree"  # matched case-insensitively to the option
+    assert by[("R3", "q1")].text == "Opt-out makes sure every child hears about advocacy."
+    assert by[("R2", "q1")].text == "Some children do not want one.\nThey should choose."  # newline inside a cell
+    assert by[("R4", "q1")].text is None and by[("R4", "q1")].option == "Not sure"
+    # blank free text still has a row (so it is counted); a blank closed-only answer has none
+    assert ("R2", "q2") in by and ("R4", "q3") not in by
+    assert len(c.input_hash) == 64
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_encodings_detected(mini: Path, encoding: str) -> None:
+    rows = rows_of(mini)
+    rows[1][7] = "Children’s advocates – not “council” staff – café"
+    with open(mini / "responses.csv", "w", newline="", encoding=encoding) as f:
+        csv.writer(f).writerows(rows)
+    c = load(mini)
+    assert c.responses[0].text == "Children’s advocates – not “council” staff – café"
+    assert c.respondents[0].id == "R1"  # the BOM did not stick to the first column name
+
+
+def test_windows_newlines_inside_cells(mini: Path) -> None:
+    rows = rows_of(mini)
+    rows[1][7] = "First line\r\nsecond line"
+    with open(mini / "responses.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\r\n").writerows(rows)
+    assert load(mini).responses[0].text == "First line\nsecond line"
+
+
+def test_xlsx_wide(mini: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in rows_of(mini):
+        ws.append(row)
+    wb.save(mini / "responses.xlsx")
+    cfg = (mini / "consultation.toml").read_text().replace('file = "responses.csv"', 'file = "responses.xlsx"')
+    (mini / "consultation.toml").write_text(cfg)
+    c = load(mini)
+    assert len(c.respondents) == 5 and c.responses[0].text == "Children don't know to ask for an advocate."
+
+
+def test_truncated_xlsx_is_a_clear_error(mini: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.append(HEADER)
+    wb.save(mini / "responses.xlsx")
+    data = (mini / "responses.xlsx").read_bytes()
+    (mini / "responses.xlsx").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ConsultError, match="responses.xlsx.*(truncated|corrupt)"):
+        read_table(mini / "responses.xlsx")
+
+
+def _long_config(mini: Path, file: str) -> None:
+    cfg = (mini / "consultation.toml").read_text()
+    cfg = cfg.replace(
+        'file = "responses.csv"\nlayout = "wide"',
+        f'file = "{file}"\nlayout = "long"\nrespondent_column = "respondent"\nquestion_column = "question"\nanswer_column = "answer"',
+    )
+    cfg = cfg.replace('id = "Respondent ID"\n', "")
+    (mini / "consultation.toml").write_text(cfg)
+
+
+def test_long_jsonl(mini: Path) -> None:
+    _long_config(mini, "answers.jsonl")
+    lines = [
+        {"respondent": "A", "question": "Q1 Do you agree?", "answer": "Agree", "Responding as": "As an individual",
+         "Which best describes you?": "Parent", "May we publish your response?": "Yes", "Region": "London",
+         "Organisation name": ""},
+        {"respondent": "A", "question": "Q1 Why?", "answer": "Because children\ndon't know to ask."},
+        {"respondent": "B", "question": "Q2 What else?", "answer": "  Training  ", "Responding as": "On behalf of an organisation",
+         "Organisation name": "Helping Hands"},
+    ]
+    (mini / "answers.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    c = load(mini)
+    assert [r.id for r in c.respondents] == ["A", "B"]
+    assert c.respondents[0].group == "Parent" and c.respondents[1].type == "organisation"
+    by = {(r.respondent_id, r.question_id): r for r in c.responses}
+    assert by[("A", "q1")].option == "Agree" and by[("A", "q1")].text == "Because children\ndon't know to ask."
+    assert by[("B", "q2")].text == "Training"
+    assert by[("A", "q2")].text is None  # blank answers exist for every open question
+
+
+def test_long_csv_duplicate_answer_is_an_error(mini: Path) -> None:
+    _long_config(mini, "answers.csv")
+    (mini / "answers.csv").write_text(
+        "respondent,question,answer,Responding as,Organisation name,Which best describes you?,"
+        "May we publish your response?,Region\nA,Q2 What else?,x,,,,,\nA,Q2 What else?,y,,,,,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConsultError, match=r"answers.csv: row 3, column 'question': .*twice"):
+        load(mini)
+
+
+@pytest.mark.parametrize(
+    "mutate, pattern",
+    [
+        (lambda rows: rows.__setitem__(3, ["R1"] + rows[3][1:]), r"responses.csv: row 4, column 'Respondent ID': duplicate respondent id 'R1' \(first on row 2\)"),
+        (lambda rows: rows[2].__setitem__(6, "Maybe"), r"row 3, column 'Q1 Do you agree\?': 'Maybe' is not one of the options"),
+        (lambda rows: rows[2].__setitem__(4, "Perhaps"), r"row 3, column 'May we publish your response\?'"),
+        (lambda rows: rows[2].__setitem__(0, ""), r"row 3, column 'Respondent ID': respondent id is blank"),
+    ],
+)
+def test_bad_rows_name_file_row_and_column(mini: Path, mutate, pattern: str) -> None:
+    rows = rows_of(mini)
+    mutate(rows)
+    with open(mini / "responses.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    with pytest.raises(ConsultError, match=pattern):
+        load(mini)
+
+
+def test_missing_column_named_in_config(mini: Path) -> None:
+    cfg = (mini / "consultation.toml").read_text().replace('text_column = "Q2 What else?"', 'text_column = "Q2 Nope"')
+    (mini / "consultation.toml").write_text(cfg)
+    with pytest.raises(ConsultError, match=r"responses.csv: row 1, column 'Q2 Nope': question q2: no such column"):
+        load(mini)
+
+
+def test_empty_file(mini: Path) -> None:
+    (mini / "responses.csv").write_text("")
+    with pytest.raises(ConsultError, match="responses.csv: the file is empty"):
+        load(mini)
+    (mini / "responses.csv").write_text(",".join(HEADER) + "\n")
+    with pytest.raises(ConsultError, match="header but no rows"):
+        load(mini)
+
+
+def test_missing_data_file(mini: Path) -> None:
+    (mini / "responses.csv").unlink()
+    with pytest.raises(ConsultError, match="responses.csv: no such file"):
+        load(mini)
+
+
+@pytest.mark.parametrize(
+    "text, pattern",
+    [
+        ("[consultation\nid = 'x'", "does not parse"),
+        ("[data]\nfile='x.csv'", r"missing \[consultation\]"),
+        ("[consultation]\nid='x'\n[data]\nfile='responses.csv'\n[respondent]\nid='Respondent ID'\n[[questions]]\nid='q1'\nkind='weird'\ntext_column='a'",
+         "kind must be one of"),
+        ("[consultation]\nid='x'\n[data]\nfile='responses.csv'\n[respondent]\nid='Respondent ID'\n[[questions]]\nid='q1'\nkind='hybrid'\ntext_column='a'",
+         "missing 'closed_column'"),
+    ],
+)
+def test_bad_config(mini: Path, text: str, pattern: str) -> None:
+    (mini / "consultation.toml").write_text(text)
+    with pytest.raises(ConsultError, match=pattern):
+        load_config(mini)
+
+
+def test_yaml_config_parse_error_names_line(mini: Path) -> None:
+    (mini / "consultation.toml").unlink()
+    (mini / "consultation.yaml").write_text("consultation:\n  id: x\n data: [\n")
+    with pytest.raises(ConsultError, match=r"consultation.yaml: row \d+: config does not parse"):
+        load_config(mini)

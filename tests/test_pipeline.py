@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import csv
+import sqlite3
+from pathlib import Path
+
+from consult.pipeline import analyse
+from consult.store import SCHEMA_VERSION, connect, log_event, now, transaction
+
+
+def dump(db: Path, tables: tuple[str, ...] = ("consultation", "questions", "respondents", "responses")) -> dict:
+    conn = sqlite3.connect(db)
+    try:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+    finally:
+        conn.close()
+
+
+def test_analyse_writes_workspace_and_summary(mini: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = analyse(mini, out, progress=False)
+    assert result.db_path.is_file() and result.summary_path.is_file()
+    conn = connect(result.db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("SELECT COUNT(*) FROM respondents").fetchone()[0] == 5
+    # 5 respondents x 2 text questions + 4 answered closed-only q3
+    assert conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == 14
+    assert conn.execute("SELECT status FROM runs").fetchone()[0] == "finished"
+    html = result.summary_path.read_text()
+    assert "A small test consultation" in html
+    assert "<th scope=\"row\">Agree</th><td class=\"num\">3</td><td class=\"num\">60%</td>" in html
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_rerun_is_idempotent(mini: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    analyse(mini, out, progress=False)
+    first = dump(out / "consult.db")
+    html = (out / "summary.html").read_bytes()
+    analyse(mini, out, progress=False)
+    assert dump(out / "consult.db") == first
+    assert (out / "summary.html").read_bytes() == html
+
+
+def test_rerun_keeps_reviewer_work_and_response_ids(mini: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    analyse(mini, out, progress=False)
+    conn = connect(out / "consult.db")
+    rid = conn.execute("SELECT id FROM responses WHERE respondent_id='R2' AND question_id='q1'").fetchone()[0]
+    with transaction(conn):
+        conn.execute("INSERT INTO review_state (response_id, decided, reviewed, reviewer, at, version) VALUES (?, 1, 1, 'Ana', ?, 1)", (rid, now()))
+        conn.execute("INSERT INTO human_codes VALUES (?, 'choice', 'Ana', ?)", (rid, now()))
+        log_event(conn, "Ana", "response", rid, "set-codes", [], ["choice"])
+    conn.close()
+
+    # R2 disappears from the input: their reviewed answer is kept, the rest of R2 goes.
+    with open(mini / "responses.csv", newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.reader(f) if r[0] != "R2"]
+    with open(mini / "responses.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    result = analyse(mini, out, progress=False)
+    assert result.kept_stale == 1
+    conn = connect(out / "consult.db")
+    assert conn.execute("SELECT id FROM responses WHERE respondent_id='R2' AND question_id='q1'").fetchone()[0] == rid
+    assert conn.execute("SELECT COUNT(*) FROM responses WHERE respondent_id='R2'").fetchone()[0] == 1
+    assert [tuple(r) for r in conn.execute("SELECT code_id, reviewer FROM human_codes")] == [("choice", "Ana")]
+    assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+
+
+def test_migrations_bring_an_empty_database_up_to_date(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "x.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"responses", "events", "final_codes", "embeddings", "suggestions"} <= names
+    conn.close()
+    assert connect(tmp_path / "x.db").execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_final_codes_prefers_the_person(tmp_path: Path, mini: Path) -> None:
+    out = tmp_path / "out"
+    analyse(mini, out, progress=False)
+    conn = connect(out / "consult.db")
+    ids = [r[0] for r in conn.execute("SELECT id FROM responses WHERE question_id='q1' ORDER BY id")][:2]
+    with transaction(conn):
+        for i in ids:
+            conn.execute("INSERT INTO suggestions VALUES (?, 'model-code', 0.7, 'v1')", (i,))
+        conn.execute("INSERT INTO review_state (response_id, decided) VALUES (?, 1)", (ids[0],))
+        conn.execute("INSERT INTO human_codes VALUES (?, 'human-code', 'Ana', ?)", (ids[0], now()))
+    rows = conn.execute("SELECT response_id, code_id, assigned_by FROM final_codes ORDER BY response_id").fetchall()
+    assert [tuple(r) for r in rows] == [(ids[0], "human-code", "Ana"), (ids[1], "model-code", "model v1")]
