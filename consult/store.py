@@ -221,6 +221,15 @@ MIGRATIONS: list[str] = [
         FROM suggestions s
         WHERE NOT EXISTS (SELECT 1 FROM review_state r WHERE r.response_id = s.response_id AND r.decided = 1);
     """,
+    # 1 -> 2: indexes for the review app's filtered lists and the audit page.
+    """
+    CREATE INDEX IF NOT EXISTS suggestions_code ON suggestions(code_id);
+    CREATE INDEX IF NOT EXISTS human_codes_code ON human_codes(code_id);
+    CREATE INDEX IF NOT EXISTS response_dedupe_campaign ON response_dedupe(campaign_id);
+    CREATE INDEX IF NOT EXISTS events_reviewer ON events(reviewer);
+    CREATE INDEX IF NOT EXISTS respondents_grp ON respondents(grp);
+    CREATE INDEX IF NOT EXISTS response_themes_theme ON response_themes(question_id, theme_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,496 @@
+"""The local review web app (Starlette + Jinja2): plain HTML forms, a little optional JavaScript.
+
+All state lives in the workspace SQLite file; the server keeps none, so a restart
+loses nothing. Every write goes through :mod:`consult.review.actions`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import ipaddress
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from consult.errors import ConsultError
+from consult.review import actions, queries
+from consult.review.actions import VersionConflict
+from consult.store import DB_NAME, connect, open_workspace
+
+HERE = Path(__file__).parent
+REVIEWER_COOKIE = "consult_reviewer"
+TOKEN_COOKIE = "consult_token"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+class Workspace:
+    """One SQLite connection per thread to the workspace database."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self._local = threading.local()
+        self.conn()  # opens and migrates the workspace
+
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect(self.db_path)
+        return conn
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every template is HTML; answers are untrusted text
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["pct"] = lambda x: f"{100 * (x or 0):.0f}%"
+    env.filters["conf"] = lambda x: "–" if x is None else f"{x:.2f}"
+    return env
+
+
+class Guard(BaseHTTPMiddleware):
+    """Access token (when set), same-origin POSTs only, and safe response headers."""
+
+    async def dispatch(self, request: Request, call_next):
+        token = request.app.state.token
+        if token:
+            given = request.query_params.get("token")
+            if given is not None and hmac.compare_digest(given, token):
+                rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+                url = request.url.path + (f"?{urlencode(rest)}" if rest else "")
+                response: Response = RedirectResponse(url, status_code=303)
+                response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+                return _secure(response)
+            if not hmac.compare_digest(request.cookies.get(TOKEN_COOKIE, ""), token):
+                return _secure(PlainTextResponse("403: open the address with ?token=… first", status_code=403))
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
+            return _secure(PlainTextResponse("403: cross-origin form posts are refused", status_code=403))
+        return _secure(await call_next(request))
+
+
+def _same_origin(request: Request) -> bool:
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or source == "null":
+        return False
+    return urlsplit(source).netloc.lower() == request.headers.get("host", "").lower()
+
+
+def _secure(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _ws(request: Request) -> sqlite3.Connection:
+    return request.app.state.workspace.conn()
+
+
+def _reviewer(request: Request) -> str | None:
+    name = request.cookies.get(REVIEWER_COOKIE)
+    try:
+        return actions.check_reviewer(name) if name else None
+    except ConsultError:
+        return None
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    base = {"reviewer": _reviewer(request), "consultation": _consultation(request)}
+    return request.app.state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def _consultation(request: Request) -> dict[str, Any]:
+    row = _ws(request).execute("SELECT id, title, organisation FROM consultation LIMIT 1").fetchone()
+    return dict(row) if row else {"id": "", "title": "Consultation", "organisation": ""}
+
+
+def _not_found(request: Request, what: str) -> Response:
+    return _render(request, "message.html", {"title": "Not found", "message": what}, status_code=404)
+
+
+def _filters(params, question_id: str | None = None) -> queries.AnswerFilter:
+    def text(key: str) -> str | None:
+        value = (params.get(key) or "").strip()
+        return value or None
+
+    def number(key: str, kind):
+        value = text(key)
+        if value is None:
+            return None
+        try:
+            return kind(value)
+        except ValueError:
+            return None
+
+    return queries.AnswerFilter(
+        question_id=question_id or text("question"),
+        code=text("code"),
+        max_confidence=number("conf", float),
+        unreviewed=params.get("unreviewed") in ("1", "on", "true"),
+        campaign=text("campaign"),
+        group=text("group"),
+        option=text("option"),
+        search=text("search"),
+        theme=number("theme", int),
+    )
+
+
+def _filters_qs(f: queries.AnswerFilter) -> str:
+    pairs = {
+        "question": f.question_id, "code": f.code,
+        "conf": None if f.max_confidence is None else f"{f.max_confidence:g}",
+        "unreviewed": "1" if f.unreviewed else None, "campaign": f.campaign, "group": f.group,
+        "option": f.option, "search": f.search, "theme": None if f.theme is None else str(f.theme),
+    }
+    return urlencode({k: v for k, v in pairs.items() if v is not None})
+
+
+def _require_reviewer(request: Request) -> tuple[str | None, Response | None]:
+    name = _reviewer(request)
+    if name:
+        return name, None
+    nxt = request.headers.get("referer") or "/"
+    return None, _render(request, "reviewer.html", {"next": _local_path(nxt), "error": "Enter your name before making changes."}, 403)
+
+
+def _local_path(url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path if parts.path.startswith("/") and not parts.path.startswith("//") else "/"
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+# --------------------------------------------------------------------------- pages
+
+
+async def overview(request: Request) -> Response:
+    qs = queries.questions(_ws(request))
+    total = sum(q["with_text"] for q in qs)
+    done = sum(q["reviewed"] for q in qs)
+    return _render(request, "overview.html", {"questions": qs, "total": total, "done": done})
+
+
+async def reviewer_page(request: Request) -> Response:
+    if request.method == "POST":
+        form = await request.form()
+        nxt = _local_path(str(form.get("next") or "/"))
+        try:
+            name = actions.check_reviewer(str(form.get("name") or ""))
+        except ConsultError as exc:
+            return _render(request, "reviewer.html", {"next": nxt, "error": exc.message}, 400)
+        response = RedirectResponse(nxt, status_code=303)
+        response.set_cookie(REVIEWER_COOKIE, name, httponly=True, samesite="strict", max_age=60 * 60 * 24 * 365)
+        return response
+    return _render(request, "reviewer.html", {"next": _local_path(request.query_params.get("next", "/")), "error": None})
+
+
+async def question_page(request: Request) -> Response:
+    conn = _ws(request)
+    qid = request.path_params["qid"]
+    q = queries.question(conn, qid)
+    if q is None:
+        return _not_found(request, f"No question {qid}.")
+    progress = next(iter(queries.questions(conn, qid)), None)
+    return _render(request, "question.html", {
+        "q": q,
+        "progress": progress,
+        "codes": queries.codes(conn, qid),
+        "counts": queries.code_counts(conn, qid),
+        "themes": queries.themes(conn, qid),
+        "queue": queries.review_queue(conn, qid, 20),
+    })
+
+
+async def answers_page(request: Request) -> Response:
+    conn = _ws(request)
+    qid = request.path_params["qid"]
+    q = queries.question(conn, qid)
+    if q is None:
+        return _not_found(request, f"No question {qid}.")
+    f = _filters(request.query_params, qid)
+
+    def num(key: str) -> int | None:
+        try:
+            return int(request.query_params[key])
+        except (KeyError, ValueError):
+            return None
+
+    page = queries.list_answers(conn, f, after=num("after"), before=num("before"))
+    return _render(request, "answers.html", {
+        "q": q, "page": page, "f": f, "qs": _filters_qs(f),
+        "codes": queries.codes(conn, qid), "choices": queries.filter_choices(conn, qid),
+    })
+
+
+def _answer_context(conn: sqlite3.Connection, rid: int, f: queries.AnswerFilter) -> dict[str, Any] | None:
+    detail = queries.answer_detail(conn, rid)
+    if detail is None:
+        return None
+    state = detail["state"]
+    return {
+        "d": detail,
+        "s": state,
+        "q": queries.question(conn, state.question_id),
+        "codes": queries.codes(conn, state.question_id),
+        "labels": {c["id"]: c["label"] for c in queries.codes(conn, state.question_id, include_inactive=True)},
+        "qs": _filters_qs(f),
+        "next_id": queries.neighbour(conn, f, rid, forward=True),
+        "prev_id": queries.neighbour(conn, f, rid, forward=False),
+        "form": {"codes": set(state.final_codes), "reviewed": state.reviewed, "quote": state.quote},
+        "history": queries.events(conn, queries.EventFilter(entity="answer", entity_id=str(rid)), limit=20),
+        "conflict": None,
+        "error": None,
+    }
+
+
+async def answer_page(request: Request) -> Response:
+    conn = _ws(request)
+    try:
+        rid = int(request.path_params["rid"])
+    except ValueError:
+        return _not_found(request, "No such answer.")
+    f = _filters(request.query_params)
+    if request.method == "POST":
+        return await _answer_post(request, conn, rid)
+    ctx = _answer_context(conn, rid, f)
+    if ctx is None:
+        return _not_found(request, f"No answer {rid}.")
+    if request.query_params.get("saved"):
+        ctx["saved"] = True
+    return _render(request, "answer.html", ctx)
+
+
+async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> Response:
+    form = await request.form()
+    back = str(form.get("back") or "")
+    f = _filters(dict(_parse_qs(back)))
+    ctx = _answer_context(conn, rid, f)
+    if ctx is None:
+        return _not_found(request, f"No answer {rid}.")
+    name, denied = _require_reviewer(request)
+    if denied:
+        return denied
+    op = str(form.get("op") or "save")
+    intended: dict[str, Any] = {}
+    try:
+        version = int(str(form.get("version", "")))
+    except ValueError:
+        version = None
+    try:
+        if version is None:
+            raise ConsultError("the form has no version; reload the page")
+        if op in ("save", "save-next"):
+            intended = {
+                "codes": {str(c) for c in form.getlist("codes")},
+                "reviewed": form.get("reviewed") == "1",
+                "quote": form.get("quote") == "1",
+            }
+            actions.update_answer(conn, rid, name, expected_version=version, **intended)
+        elif op == "revert":
+            actions.update_answer(conn, rid, name, expected_version=version, revert_to_model=True)
+        elif op == "redact":
+            text = str(form.get("redact_text") or "")
+            start, end = str(form.get("start") or "").strip(), str(form.get("end") or "").strip()
+            if text:
+                actions.add_redaction(conn, rid, name, text=text, expected_version=version)
+            elif start and end:
+                actions.add_redaction(conn, rid, name, start=int(start), end=int(end), expected_version=version)
+            else:
+                raise ConsultError("select the text to redact, or type it exactly")
+        elif op == "unredact":
+            start_s, end_s = str(form.get("span", "")).split("-", 1)
+            actions.remove_redaction(conn, rid, name, [int(start_s), int(end_s)], expected_version=version)
+        else:
+            raise ConsultError(f"unknown action {op!r}")
+    except VersionConflict as exc:
+        ctx = _answer_context(conn, rid, f)
+        assert ctx is not None
+        ctx["conflict"] = {
+            "by": exc.changed_by,
+            "your_version": version,
+            "changes": queries.events_since(conn, "answer", rid, version or 0),
+            "op": op,
+        }
+        if intended:
+            base = queries.state_at(conn, rid, version or 0)
+            state = ctx["s"]
+            current = {"codes": state.final_codes, "reviewed": state.reviewed, "quote": state.quote}
+            if base is not None:
+                ctx["form"] = queries.rebase(base, current, intended)
+                ctx["conflict"]["added"] = sorted(set(intended["codes"]) - set(base["codes"]))
+                ctx["conflict"]["removed"] = sorted(set(base["codes"]) - set(intended["codes"]))
+        return _render(request, "answer.html", ctx, status_code=409)
+    except (ConsultError, ValueError) as exc:
+        ctx = _answer_context(conn, rid, f)
+        assert ctx is not None
+        ctx["error"] = exc.message if isinstance(exc, ConsultError) else "those numbers are not valid"
+        return _render(request, "answer.html", ctx, status_code=400)
+    target = rid
+    if op == "save-next":
+        target = queries.neighbour(conn, f, rid) or rid
+    qs = _filters_qs(f)
+    return RedirectResponse(f"/a/{target}?{qs + '&' if qs else ''}saved=1", status_code=303)
+
+
+def _parse_qs(qs: str):
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(qs.lstrip("?"), keep_blank_values=False)
+
+
+async def codebook_page(request: Request) -> Response:
+    conn = _ws(request)
+    qid = request.path_params["qid"]
+    q = queries.question(conn, qid)
+    if q is None:
+        return _not_found(request, f"No question {qid}.")
+    error = message = None
+    status = 200
+    if request.method == "POST":
+        name, denied = _require_reviewer(request)
+        if denied:
+            return denied
+        form = await request.form()
+        op = str(form.get("op") or "")
+        code = str(form.get("code") or "")
+        try:
+            if op == "add":
+                new = actions.add_code(conn, qid, str(form.get("label") or ""), name,
+                                       description=str(form.get("description") or ""),
+                                       parent=str(form.get("parent") or "") or None)
+                message = f"Added code {new}."
+            elif op == "edit":
+                version = str(form.get("version") or "")
+                actions.edit_code(conn, qid, code, name, label=str(form.get("label") or ""),
+                                  description=str(form.get("description") or ""),
+                                  expected_version=int(version) if version else None)
+                message = f"Saved code {code}."
+            elif op == "merge":
+                sources = [str(s) for s in form.getlist("sources")]
+                moved = actions.merge_codes(conn, qid, sources, str(form.get("into") or ""), name)
+                message = f"Merged {', '.join(sources)} into {form.get('into')}; {moved} coded answers moved."
+            elif op == "split":
+                labels = str(form.get("labels") or "").splitlines()
+                new_ids = actions.split_code(conn, qid, code, labels, name)
+                message = f"Split {code} into {', '.join(new_ids)}."
+            elif op == "delete":
+                moved = actions.delete_code(conn, qid, code, name, reassign_to=str(form.get("reassign_to") or "") or None)
+                message = f"Deleted {code}; {moved} coded answers changed."
+            else:
+                raise ConsultError(f"unknown action {op!r}")
+        except VersionConflict as exc:
+            error, status = f"{exc.message}. The code now reads as below; re-apply your change if it still makes sense.", 409
+        except ConsultError as exc:
+            error, status = exc.message, 400
+        except ValueError:
+            error, status = "that version number is not valid", 400
+    all_codes = queries.codes(conn, qid, include_inactive=True)
+    return _render(request, "codebook.html", {
+        "q": q, "codes": [c for c in all_codes if c["status"] == "active"],
+        "inactive": [c for c in all_codes if c["status"] != "active"],
+        "counts": queries.code_counts(conn, qid), "error": error, "message": message,
+    }, status)
+
+
+def _event_filter(params) -> queries.EventFilter:
+    return queries.EventFilter(**{k: (params.get(k) or "").strip() or None
+                                  for k in ("reviewer", "entity", "entity_id", "action", "since")})
+
+
+async def audit_page(request: Request) -> Response:
+    f = _event_filter(request.query_params)
+    try:
+        before = int(request.query_params["before"]) if request.query_params.get("before") else None
+    except ValueError:
+        before = None
+    evs = queries.events(_ws(request), f, limit=100, before=before)
+    qs = urlencode({k: v for k, v in vars(f).items() if v})
+    return _render(request, "audit.html", {"events": evs, "f": f, "qs": qs,
+                                           "more": evs[-1]["id"] if len(evs) == 100 else None})
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value  # keep spreadsheets from running it as a formula
+    return value
+
+
+async def audit_csv(request: Request) -> Response:
+    evs = queries.events(_ws(request), _event_filter(request.query_params), limit=None)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    cols = ["id", "at", "reviewer", "entity", "entity_id", "action", "before_json", "after_json"]
+    w.writerow(cols)
+    for e in reversed(evs):
+        w.writerow([_csv_cell(e[c]) for c in cols])
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+
+
+def create_app(outdir: str | Path, *, token: str | None = None) -> Starlette:
+    """The review app for the workspace in ``outdir``."""
+    open_workspace(outdir).close()  # a ConsultError now rather than on the first request
+    app = Starlette(
+        routes=[
+            Route("/", overview),
+            Route("/reviewer", reviewer_page, methods=["GET", "POST"]),
+            Route("/q/{qid}", question_page),
+            Route("/q/{qid}/answers", answers_page),
+            Route("/q/{qid}/codebook", codebook_page, methods=["GET", "POST"]),
+            Route("/a/{rid}", answer_page, methods=["GET", "POST"]),
+            Route("/audit", audit_page),
+            Route("/audit.csv", audit_csv),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ],
+        middleware=[Middleware(Guard)],
+    )
+    app.state.workspace = Workspace(Path(outdir) / DB_NAME)
+    app.state.templates = Jinja2Templates(env=_env())
+    app.state.token = token
+    return app
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only listens on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(outdir: str | Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -> None:
+    """Run the review app until interrupted; print its address first.
+
+    A non-loopback ``host`` needs a ``token``, which visitors then give once as ``?token=``.
+    """
+    import uvicorn
+
+    if not is_loopback(host) and not token:
+        raise ConsultError(f"refusing to serve on {host} (reachable from other machines) without --token")
+    app = create_app(outdir, token=token)
+    shown = f"[{host}]" if ":" in host else host
+    address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    print(f"Review app for {Path(outdir)} at {address} (Ctrl+C to stop)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
