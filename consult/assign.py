@@ -1,0 +1,563 @@
+"""Map answers to the codes of a human codebook (multi-label, with confidences).
+
+With no reviewed answers, :class:`CodeAssigner` works zero-shot from the
+codebook: each code's label, description, examples and counter-examples are
+embedded, answers are scored by similarity to them, the scores are turned into
+probabilities calibrated on the codebook's own examples, and (when the
+unreviewed answers are given) a linear model is self-trained on the confident
+zero-shot labels. As reviewers code answers it learns from them: a
+one-vs-rest ridge classifier on the embeddings with a logistic calibration,
+blended with the zero-shot prior for codes with few reviewed examples; the
+ridge penalty, calibration and decision threshold are set by cross-validation
+inside the reviewed answers. Closed-form ridge keeps retraining fast.
+
+Inputs are duck-typed: codes are objects with ``id`` and ``label`` (and
+optionally ``description``, ``examples``, ``counter_examples``); embeddings are
+precomputed L2-normalised arrays, so this module never loads a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
+
+from consult.errors import ConsultError
+
+MODEL_VERSION = "assign-1"
+OTHER = "other"
+
+Encoder = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One code given to one answer, with a confidence in [0, 1]."""
+
+    code: str
+    confidence: float
+    model_version: str = MODEL_VERSION
+
+
+@dataclass
+class CodePrototypes:
+    """Embeddings of what a code is (positive) and what it is not (negative)."""
+
+    positive: np.ndarray
+    negative: np.ndarray
+
+
+def code_texts(code: object) -> tuple[list[str], list[str]]:
+    """The texts that describe a code (label, description, examples) and its counter-examples."""
+    label = str(getattr(code, "label", "") or getattr(code, "id", "")).strip()
+    positive = [label] if label else []
+    description = str(getattr(code, "description", "") or "").strip()
+    if description:
+        positive.append(description)
+    positive += [str(e).strip() for e in (getattr(code, "examples", None) or []) if str(e).strip()]
+    negative = [
+        str(e).strip() for e in (getattr(code, "counter_examples", None) or []) if str(e).strip()
+    ]
+    if not positive:
+        positive = [str(code.id)]
+    return positive, negative
+
+
+def embed_codebook(codes: Iterable[object], encode: Encoder) -> dict[str, CodePrototypes]:
+    """Embed every code's texts with ``encode`` (texts -> L2-normalised array), in one batch."""
+    codes = list(codes)
+    texts: list[str] = []
+    spans = []
+    for code in codes:
+        pos, neg = code_texts(code)
+        spans.append((len(texts), len(pos), len(neg)))
+        texts += pos + neg
+    emb = _as_matrix(encode(texts), "code embeddings") if texts else np.zeros((0, 0))
+    out = {}
+    for code, (start, n_pos, n_neg) in zip(codes, spans):
+        out[str(code.id)] = CodePrototypes(
+            positive=emb[start : start + n_pos],
+            negative=emb[start + n_pos : start + n_pos + n_neg],
+        )
+    return out
+
+
+def _as_matrix(x, what: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=np.float32)
+    if arr.ndim != 2:
+        raise ConsultError(f"{what} must be a 2-D array, got shape {arr.shape}")
+    return arr
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def fit_ovr_logistic(
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    sample_weight: np.ndarray | None = None,
+    l2: float = 1e-3,
+    max_iter: int = 200,
+) -> np.ndarray:
+    """One-vs-rest L2 logistic regression for all columns of ``Y`` at once.
+
+    Returns weights of shape (d + 1, k), the last row the intercepts. Full-batch
+    L-BFGS, so the result is deterministic.
+    """
+    n, d = X.shape
+    k = Y.shape[1]
+    Xb = np.hstack([X, np.ones((n, 1), dtype=X.dtype)]).astype(np.float64)
+    Yf = Y.astype(np.float64)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    w = w / w.sum()
+    reg = np.full((d + 1, 1), l2)
+    reg[-1] = 0.0  # intercepts are not penalised
+
+    def loss(flat):
+        W = flat.reshape(d + 1, k)
+        Z = Xb @ W
+        # log(1 + e^z) - y z, stable
+        ll = np.logaddexp(0.0, Z) - Yf * Z
+        G = (_sigmoid(Z) - Yf) * w[:, None]
+        value = float((ll * w[:, None]).sum() + 0.5 * (reg * W * W).sum())
+        grad = Xb.T @ G + reg * W
+        return value, grad.ravel()
+
+    res = minimize(
+        loss,
+        np.zeros((d + 1) * k),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter},
+    )
+    return res.x.reshape(d + 1, k)
+
+
+def _predict_logistic(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+    return _sigmoid(X.astype(np.float64) @ W[:-1] + W[-1])
+
+
+class CodeAssigner:
+    """Give each answer one or more codes of a codebook, or ``"other"``.
+
+    Parameters
+    ----------
+    random_state:
+        Seed for the cross-validation folds (everything else is deterministic).
+    threshold:
+        Probability a code needs to be given besides the top one; ``None``
+        chooses it by cross-validation on the reviewed answers (0.5 without).
+    relative:
+        A code besides the top one also needs at least ``relative`` times the
+        top code's probability.
+    min_confidence:
+        Below this top probability an answer is coded ``"other"``.
+    prior_strength:
+        How many reviewed examples of a code weigh as much as the zero-shot prior.
+    l2:
+        L2 penalty of the self-trained logistic regression.
+    alphas:
+        Ridge penalties tried (by cross-validation) for learning from reviewers.
+    self_training:
+        Train on confident zero-shot labels of the unreviewed answers (when
+        ``unlabeled_embeddings`` are given to :meth:`fit`).
+    cv_folds:
+        Folds for choosing ``threshold``.
+    """
+
+    def __init__(
+        self,
+        *,
+        random_state: int = 0,
+        threshold: float | None = None,
+        relative: float = 0.5,
+        min_confidence: float = 0.1,
+        prior_strength: float = 10.0,
+        l2: float = 1e-3,
+        self_training: bool = True,
+        cv_folds: int = 3,
+        alphas: Sequence[float] = (0.3, 1.0, 3.0, 10.0),
+        max_iter: int = 200,
+    ) -> None:
+        self.random_state = random_state
+        self.threshold = threshold
+        self.relative = relative
+        self.min_confidence = min_confidence
+        self.prior_strength = prior_strength
+        self.l2 = l2
+        self.self_training = self_training
+        self.cv_folds = cv_folds
+        self.alphas = tuple(alphas)
+        self.max_iter = max_iter
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        codes: Sequence[object],
+        reviewed_texts: Sequence[str] = (),
+        reviewed_embeddings: np.ndarray | None = None,
+        reviewed_labels: Sequence[set[str]] = (),
+        *,
+        code_embeddings: Mapping[str, CodePrototypes] | None = None,
+        encode: Encoder | None = None,
+        unlabeled_embeddings: np.ndarray | None = None,
+    ) -> CodeAssigner:
+        """Learn from the codebook and the reviewed answers (there may be none).
+
+        ``code_embeddings`` are from :func:`embed_codebook`; or pass ``encode``
+        and they are computed here. ``reviewed_labels`` holds one set of code
+        ids per reviewed answer (``"other"`` allowed).
+        """
+        codes = [c for c in codes if str(c.id) != OTHER]
+        if not codes:
+            raise ConsultError("the codebook has no codes to assign")
+        ids = [str(c.id) for c in codes]
+        if len(set(ids)) != len(ids):
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            raise ConsultError(f"the codebook repeats code id(s): {', '.join(dup)}")
+        if code_embeddings is None:
+            if encode is None:
+                raise ConsultError("fit needs code_embeddings or an encode function")
+            code_embeddings = embed_codebook(codes, encode)
+        missing = [i for i in ids if i not in code_embeddings]
+        if missing:
+            raise ConsultError(f"no code embeddings for code(s): {', '.join(missing)}")
+        self.classes_ = np.array(ids + [OTHER], dtype=object)
+        self._index = {c: j for j, c in enumerate(self.classes_)}
+
+        labels = [set(map(str, s)) for s in reviewed_labels]
+        n_rev = len(labels)
+        if n_rev:
+            R = _as_matrix(reviewed_embeddings, "reviewed embeddings")
+            if len(R) != n_rev or (reviewed_texts and len(reviewed_texts) != n_rev):
+                raise ConsultError(
+                    f"{n_rev} reviewed label sets but {len(R)} reviewed embeddings"
+                    f" and {len(reviewed_texts)} reviewed texts"
+                )
+            unknown = sorted(set().union(*labels) - set(self._index))
+            if unknown:
+                raise ConsultError(
+                    "reviewed answers use code(s) not in the codebook: " + ", ".join(unknown)
+                )
+            if any(not s for s in labels):
+                raise ConsultError("a reviewed answer has no codes (use 'other')")
+            R = _normalise(R)
+        else:
+            R = np.zeros((0, 0), dtype=np.float32)
+
+        self._fit_prototypes(ids, code_embeddings)
+        self._fit_calibration()
+        U = None
+        if unlabeled_embeddings is not None and len(unlabeled_embeddings):
+            U = _normalise(_as_matrix(unlabeled_embeddings, "unlabeled embeddings"))
+        self._st_W = self._self_train(U) if (self.self_training and U is not None) else None
+
+        self._sup_W = None
+        self.n_reviewed_ = n_rev
+        self.code_counts_ = np.zeros(len(self.classes_))
+        self.threshold_ = 0.5 if self.threshold is None else float(self.threshold)
+        if n_rev:
+            Y = np.zeros((n_rev, len(self.classes_)), dtype=np.float64)
+            for i, s in enumerate(labels):
+                for c in s:
+                    Y[i, self._index[c]] = 1.0
+            self.code_counts_ = Y.sum(0)
+            self._cross_validate(R, Y)
+            self._sup_W = self._solve_ridge(*self._gram(R, Y), self.alpha_)
+        return self
+
+    def _fit_prototypes(self, ids: list[str], code_embeddings: Mapping[str, CodePrototypes]):
+        pos, neg, pos_owner, neg_owner = [], [], [], []
+        for j, cid in enumerate(ids):
+            proto = code_embeddings[cid]
+            p = np.asarray(proto.positive, dtype=np.float32).reshape(-1, proto.positive.shape[-1])
+            pos.append(p)
+            pos_owner += [j] * len(p)
+            if proto.negative is not None and len(proto.negative):
+                n = np.asarray(proto.negative, dtype=np.float32).reshape(-1, p.shape[-1])
+                neg.append(n)
+                neg_owner += [j] * len(n)
+        if not pos or sum(len(p) for p in pos) == 0:
+            raise ConsultError("the codebook's codes have no text to embed")
+        self._pos = _normalise(np.vstack(pos))
+        self._pos_owner = np.array(pos_owner)
+        d = self._pos.shape[1]
+        self._neg = _normalise(np.vstack(neg)) if neg else np.zeros((0, d), np.float32)
+        self._neg_owner = np.array(neg_owner, dtype=int)
+        self._n_codes = len(ids)
+
+    def _similarity(self, X: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+        """Per-code score: mean of the two best prototype similarities, less counter-example pull.
+
+        ``exclude`` (n × prototypes, bool) hides prototypes, for leave-one-out.
+        """
+        S = X @ self._pos.T
+        if exclude is not None:
+            S = np.where(exclude, -np.inf, S)
+        out = np.full((len(X), self._n_codes), -1.0)
+        for j in range(self._n_codes):
+            s = S[:, self._pos_owner == j]
+            if s.shape[1] >= 2:
+                top2 = np.sort(s, axis=1)[:, -2:]
+                best = np.where(np.isfinite(top2[:, 0]), top2.mean(1), top2[:, 1])
+            else:
+                best = s[:, 0]
+            out[:, j] = np.where(np.isfinite(best), best, -1.0)
+        if len(self._neg):
+            N = X @ self._neg.T
+            for j in np.unique(self._neg_owner):
+                pull = N[:, self._neg_owner == j].max(1)
+                out[:, j] -= np.maximum(pull - out[:, j], 0.0)
+        return out
+
+    @staticmethod
+    def _calibration_features(S: np.ndarray) -> np.ndarray:
+        gap = S - S.max(1, keepdims=True)
+        return np.stack([S.ravel(), gap.ravel()], axis=1)
+
+    def _fit_calibration(self) -> None:
+        """Map similarity scores to probabilities, learnt leave-one-out on the codebook's own texts."""
+        # leave-one-out only makes sense for codes left with a prototype
+        sizes = np.bincount(self._pos_owner, minlength=self._n_codes)
+        rows = np.flatnonzero(sizes[self._pos_owner] >= 2)
+        fallback = np.array([[8.0], [0.0], [-3.0]])  # a fixed cosine scale
+        if self._n_codes == 1 or len(rows) < 2:
+            self._cal_W = fallback
+            return
+        exclude = np.zeros((len(rows), len(self._pos)), dtype=bool)
+        exclude[np.arange(len(rows)), rows] = True
+        S = self._similarity(self._pos[rows], exclude=exclude)
+        Y = np.zeros_like(S)
+        Y[np.arange(len(rows)), self._pos_owner[rows]] = 1.0
+        if len(self._neg):
+            S = np.vstack([S, self._similarity(self._neg)])
+            Y = np.vstack([Y, np.zeros((len(self._neg), self._n_codes))])
+        F = self._calibration_features(S)
+        y = Y.ravel()
+        # balance positives and negatives so the base rate of codes does not set the scale
+        w = np.where(y == 1, 0.5 / max(y.sum(), 1), 0.5 / max((1 - y).sum(), 1))
+        W = fit_ovr_logistic(F, y[:, None], sample_weight=w, l2=1e-4)
+        # more similar must never mean less likely
+        self._cal_W = W if W[0, 0] + W[1, 0] > 0 and W[0, 0] >= 0 else fallback
+
+    def _zero_shot_proba(self, X: np.ndarray) -> np.ndarray:
+        S = self._similarity(X)
+        P = _predict_logistic(self._cal_W, self._calibration_features(S)).reshape(S.shape)
+        if self._st_W is not None:
+            P = 0.5 * P + 0.5 * _predict_logistic(self._st_W, X)
+        return P
+
+    def _self_train(self, U: np.ndarray) -> np.ndarray:
+        """Logistic regression on the confident zero-shot labels of unreviewed answers."""
+        S = self._similarity(U)
+        top = S.argmax(1)
+        srt = np.sort(S, axis=1)
+        margin = srt[:, -1] - (srt[:, -2] if S.shape[1] > 1 else 0.0)
+        keep = np.zeros(len(U), dtype=bool)
+        for j in range(self._n_codes):
+            idx = np.flatnonzero(top == j)
+            if len(idx):
+                keep[idx[margin[idx] >= np.median(margin[idx])]] = True
+        X = np.vstack([U[keep], self._pos])
+        Y = np.zeros((len(X), self._n_codes))
+        Y[np.arange(keep.sum()), top[keep]] = 1.0
+        Y[keep.sum() + np.arange(len(self._pos)), self._pos_owner] = 1.0
+        return fit_ovr_logistic(X, Y, l2=self.l2, max_iter=self.max_iter)
+
+    @staticmethod
+    def _gram(R: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sufficient statistics of ridge regression with an intercept column."""
+        Xa = np.hstack([R, np.ones((len(R), 1), dtype=R.dtype)]).astype(np.float64)
+        return Xa.T @ Xa, Xa.T @ Y
+
+    @staticmethod
+    def _solve_ridge(G: np.ndarray, B: np.ndarray, alpha: float) -> np.ndarray:
+        """Ridge weights (d + 1, k) from the statistics; the intercept is not penalised."""
+        reg = np.full(len(G), alpha)
+        reg[-1] = 1e-8
+        return np.linalg.solve(G + np.diag(reg), B)
+
+    @staticmethod
+    def _ridge_scores(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+        return X @ W[:-1] + W[-1]
+
+    def _supervised_proba(self, model: tuple, X: np.ndarray) -> np.ndarray:
+        a, b = self.platt_
+        return _sigmoid(a * self._ridge_scores(model, X) + b)
+
+    def _prior(self, X: np.ndarray) -> np.ndarray:
+        """Zero-shot probabilities of all classes, "other" being one less the best code's."""
+        Z = self._zero_shot_proba(X)
+        return np.hstack([Z, 1.0 - Z.max(1, keepdims=True)])
+
+    def _blend(self, prior: np.ndarray, sup: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
+        """Code probabilities (n × classes): zero-shot prior blended with what reviewers taught.
+
+        ``sup`` holds the supervised probabilities; a code's weight on them grows
+        with its number of reviewed examples (``prior_strength`` of them weigh half).
+        """
+        if sup is None:
+            return prior
+        trust = counts / (counts + self.prior_strength)
+        out = trust * sup + (1.0 - trust) * prior
+        # "other" is what no code covers, unless reviewers taught it directly
+        derived = 1.0 - out[:, :-1].max(1)
+        out[:, -1] = trust[-1] * sup[:, -1] + (1.0 - trust[-1]) * derived
+        return out
+
+    def _cross_validate(self, R: np.ndarray, Y: np.ndarray) -> None:
+        """Choose ridge penalty, probability scale and threshold by out-of-fold micro-F1."""
+        n = len(R)
+        folds = min(self.cv_folds, n)
+        if folds < 2 or n < 20:
+            self.alpha_, self.platt_ = self.alphas[len(self.alphas) // 2], (4.0, -2.0)
+            self.threshold_ = 0.5 if self.threshold is None else float(self.threshold)
+            return
+        order = np.random.default_rng(self.random_state).permutation(n)
+        splits = [(np.setdiff1d(order, order[f::folds]), order[f::folds]) for f in range(folds)]
+        G, B = self._gram(R, Y)
+        # a fold's statistics are the whole set's less its test part's
+        fold_stats = []
+        for _, test in splits:
+            Gt, Bt = self._gram(R[test], Y[test])
+            fold_stats.append((G - Gt, B - Bt))
+        grid = np.round(np.arange(0.15, 0.80, 0.05), 2)
+        prior = self._prior(R)
+        # the 1-D calibration needs no more than a sample of (score, label) pairs
+        sample = np.random.default_rng(self.random_state).permutation(Y.size)[:50_000]
+        best = (-1.0, None)
+        for alpha in self.alphas:
+            S = np.zeros_like(Y)
+            for (_, test), (Gf, Bf) in zip(splits, fold_stats):
+                S[test] = self._ridge_scores(self._solve_ridge(Gf, Bf, alpha), R[test])
+            cal = fit_ovr_logistic(
+                S.reshape(-1, 1)[sample], Y.reshape(-1, 1)[sample], l2=1e-6, max_iter=100
+            )
+            a, b = float(cal[0, 0]), float(cal[1, 0])
+            P = np.zeros_like(Y)
+            for train, test in splits:
+                sup = _sigmoid(a * S[test] + b)
+                P[test] = self._blend(prior[test], sup, Y[train].sum(0))
+            thresholds = grid if self.threshold is None else [float(self.threshold)]
+            for t in thresholds:
+                f1 = _micro_f1(self._decide(P, t), Y)
+                if f1 > best[0]:
+                    best = (f1, (alpha, (a, b), float(t)))
+        self.cv_score_ = best[0]
+        self.alpha_, self.platt_, self.threshold_ = best[1]
+
+    # -------------------------------------------------------------- predict
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "classes_"):
+            raise ConsultError("the code assigner has not been fitted")
+
+    def predict_proba(self, texts: Sequence[str] | None, embeddings: np.ndarray) -> np.ndarray:
+        """Probability of each class (``classes_``: code ids then ``"other"``) per answer."""
+        self._check_fitted()
+        X = _as_matrix(embeddings, "embeddings")
+        if texts is not None and len(texts) != len(X):
+            raise ConsultError(f"{len(texts)} texts but {len(X)} embeddings")
+        if len(X) == 0:
+            return np.zeros((0, len(self.classes_)))
+        if X.shape[1] != self._pos.shape[1]:
+            raise ConsultError(
+                f"embeddings have {X.shape[1]} dimensions, the codebook's {self._pos.shape[1]}"
+            )
+        X = _normalise(X)
+        sup = None if self._sup_W is None else self._supervised_proba(self._sup_W, X)
+        return self._blend(self._prior(X), sup, self.code_counts_)
+
+    def _decide(self, P: np.ndarray, threshold: float) -> np.ndarray:
+        """Boolean (n × classes): top code always, others above threshold, or "other"."""
+        codes = P[:, :-1]
+        top = codes.argmax(1)
+        p_top = codes[np.arange(len(P)), top]
+        is_other = (P[:, -1] > p_top) | (p_top < self.min_confidence)
+        out = np.zeros(P.shape, dtype=bool)
+        out[:, :-1] = (codes >= threshold) & (codes >= self.relative * p_top[:, None])
+        out[np.arange(len(P)), top] = True
+        out[is_other] = False
+        out[is_other, -1] = True
+        return out
+
+    def predict(self, texts: Sequence[str] | None, embeddings: np.ndarray) -> list[list[Assignment]]:
+        """The codes of each answer, most confident first; ``"other"`` when nothing fits."""
+        P = self.predict_proba(texts, embeddings)
+        chosen = self._decide(P, self.threshold_)
+        out = []
+        for p, row in zip(P, chosen):
+            idx = np.flatnonzero(row)
+            idx = idx[np.argsort(-p[idx], kind="stable")]
+            out.append(
+                [Assignment(str(self.classes_[j]), float(np.clip(p[j], 0.0, 1.0))) for j in idx]
+            )
+        return out
+
+    def predict_labels(self, texts: Sequence[str] | None, embeddings: np.ndarray) -> list[set[str]]:
+        """The code ids of each answer, as sets."""
+        return [{a.code for a in row} for row in self.predict(texts, embeddings)]
+
+
+def _micro_f1(pred: np.ndarray, Y: np.ndarray) -> float:
+    tp = float((pred & (Y > 0)).sum())
+    denom = float(pred.sum() + (Y > 0).sum())
+    return 2 * tp / denom if denom else 0.0
+
+
+def review_queue(
+    proba: np.ndarray,
+    embeddings: np.ndarray,
+    reviewed_embeddings: np.ndarray | None,
+    k: int,
+    *,
+    threshold: float = 0.5,
+    novelty_weight: float = 1.0,
+    redundancy: float = 0.9,
+) -> np.ndarray:
+    """Indices of the ``k`` unreviewed answers whose review would help most, best first.
+
+    An answer ranks high when some code's probability is near ``threshold``
+    (uncertain) and when it is unlike every reviewed answer (novel). Picks are
+    made greedily, and an answer's score is cut by its similarity to answers
+    already picked, so near-copies are not queued together; answers with
+    cosine similarity ≥ ``redundancy`` to a pick are skipped while others remain.
+    """
+    P = np.asarray(proba, dtype=np.float64)
+    X = _normalise(_as_matrix(embeddings, "embeddings"))
+    n = len(X)
+    if len(P) != n:
+        raise ConsultError(f"{len(P)} probability rows but {n} embeddings")
+    k = max(0, min(int(k), n))
+    if k == 0:
+        return np.zeros(0, dtype=int)
+    # uncertainty: 1 when a code sits exactly at the threshold, 0 when all are far from it
+    uncertainty = 1.0 - np.min(np.abs(P - threshold), axis=1) / max(threshold, 1 - threshold)
+    if reviewed_embeddings is not None and len(reviewed_embeddings):
+        Rv = _normalise(_as_matrix(reviewed_embeddings, "reviewed embeddings"))
+        novelty = 1.0 - np.clip((X @ Rv.T).max(1), 0.0, 1.0)
+    else:
+        novelty = np.ones(n)
+    base = uncertainty + novelty_weight * novelty
+    picked: list[int] = []
+    max_sim = np.full(n, -1.0)
+    available = np.ones(n, dtype=bool)
+    for _ in range(k):
+        score = base * (1.0 - np.clip(max_sim, 0.0, 1.0))
+        fresh = available & (max_sim < redundancy)
+        pool = fresh if fresh.any() else available
+        score = np.where(pool, score, -np.inf)
+        i = int(np.argmax(score))
+        picked.append(i)
+        available[i] = False
+        max_sim = np.maximum(max_sim, X @ X[i])
+    return np.array(picked, dtype=int)

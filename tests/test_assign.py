@@ -1,0 +1,293 @@
+"""Tests of consult.assign on small synthetic embeddings clustered around code prototypes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from consult.assign import (
+    MODEL_VERSION,
+    OTHER,
+    Assignment,
+    CodeAssigner,
+    CodePrototypes,
+    code_texts,
+    embed_codebook,
+    review_queue,
+)
+from consult.errors import ConsultError
+
+DIM = 32
+
+
+@dataclass
+class FakeCode:
+    id: str
+    label: str
+    description: str = ""
+    examples: list[str] = field(default_factory=list)
+    counter_examples: list[str] = field(default_factory=list)
+    parent: str | None = None
+    builtin: bool = False
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def world():
+    """Three codes with orthogonal-ish centres; answers are noisy copies of one or two centres."""
+    rng = np.random.default_rng(0)
+    centres = unit(rng.normal(size=(3, DIM)))
+    codes = [FakeCode(f"code-{i}", f"Code {i}", f"about topic {i}", [f"ex {i}"]) for i in range(3)]
+    protos = {
+        c.id: CodePrototypes(
+            positive=unit(centres[i] + 0.3 * rng.normal(size=(4, DIM)) / np.sqrt(DIM)),
+            negative=np.zeros((0, DIM), np.float32),
+        )
+        for i, c in enumerate(codes)
+    }
+
+    def answers(n, seed):
+        r = np.random.default_rng(seed)
+        X, Y = [], []
+        for _ in range(n):
+            k = r.integers(0, 3)
+            if r.random() < 0.25:  # two codes
+                j = (k + 1 + r.integers(0, 2)) % 3
+                X.append(centres[k] + centres[j] + 0.8 * r.normal(size=DIM) / np.sqrt(DIM))
+                Y.append({codes[k].id, codes[j].id})
+            else:
+                X.append(centres[k] + 0.8 * r.normal(size=DIM) / np.sqrt(DIM))
+                Y.append({codes[k].id})
+        return unit(np.array(X)).astype(np.float32), Y
+
+    return codes, protos, centres, answers
+
+
+def micro_f1(pred, gold):
+    tp = sum(len(p & g) for p, g in zip(pred, gold))
+    return 2 * tp / (sum(map(len, pred)) + sum(map(len, gold)))
+
+
+def test_zero_shot_codes_answers_near_their_code(world):
+    codes, protos, _, answers = world
+    X, Y = answers(200, 1)
+    model = CodeAssigner().fit(codes, code_embeddings=protos)
+    out = model.predict(None, X)
+    assert len(out) == len(X)
+    for row in out:
+        assert row and all(isinstance(a, Assignment) for a in row)
+        assert all(0.0 <= a.confidence <= 1.0 for a in row)
+        assert all(a.model_version == MODEL_VERSION for a in row)
+        assert [a.confidence for a in row] == sorted((a.confidence for a in row), reverse=True)
+    pred = model.predict_labels(None, X)
+    top1 = [row[0].code for row in out]
+    assert np.mean([t in y for t, y in zip(top1, Y)]) > 0.9
+    assert micro_f1(pred, Y) > 0.75
+    P = model.predict_proba(None, X)
+    assert P.shape == (len(X), 4) and list(model.classes_) == [c.id for c in codes] + [OTHER]
+    assert P.min() >= 0 and P.max() <= 1
+
+
+def test_self_training_on_unlabeled_answers_runs_and_stays_good(world):
+    codes, protos, _, answers = world
+    X, Y = answers(300, 2)
+    model = CodeAssigner().fit(codes, code_embeddings=protos, unlabeled_embeddings=X)
+    assert micro_f1(model.predict_labels(None, X), Y) > 0.75
+
+
+def test_other_when_nothing_fits(world):
+    codes, protos, centres, _ = world
+    rng = np.random.default_rng(5)
+    # directions orthogonal to every code centre
+    far = rng.normal(size=(20, DIM))
+    q, _ = np.linalg.qr(centres.T)
+    far = unit(far - far @ q @ q.T).astype(np.float32)
+    model = CodeAssigner().fit(codes, code_embeddings=protos)
+    labels = model.predict_labels(None, far)
+    assert sum(s == {OTHER} for s in labels) >= 18
+    near = unit(centres[:1]).astype(np.float32)
+    assert model.predict_labels(None, near) == [{"code-0"}]
+
+
+def test_multi_label_output(world):
+    codes, protos, centres, _ = world
+    both = unit((centres[0] + centres[1])[None]).astype(np.float32)
+    model = CodeAssigner().fit(codes, code_embeddings=protos)
+    assert model.predict_labels(None, both) == [{"code-0", "code-1"}]
+
+
+def test_learning_from_reviewers_improves(world):
+    codes, _, centres, answers = world
+    # a misleading codebook: prototypes of code-1 and code-2 swapped
+    rng = np.random.default_rng(3)
+    bad = {
+        "code-0": CodePrototypes(unit(centres[[0]]), np.zeros((0, DIM))),
+        "code-1": CodePrototypes(unit(centres[[2]] + 0.1 * rng.normal(size=(1, DIM))), np.zeros((0, DIM))),
+        "code-2": CodePrototypes(unit(centres[[1]] + 0.1 * rng.normal(size=(1, DIM))), np.zeros((0, DIM))),
+    }
+    Xr, Yr = answers(300, 4)
+    Xt, Yt = answers(300, 5)
+    zero = CodeAssigner().fit(codes, code_embeddings=bad)
+    learnt = CodeAssigner().fit(codes, [""] * len(Xr), Xr, Yr, code_embeddings=bad)
+    f_zero = micro_f1(zero.predict_labels(None, Xt), Yt)
+    f_learnt = micro_f1(learnt.predict_labels(None, Xt), Yt)
+    assert f_learnt > f_zero + 0.3
+    assert f_learnt > 0.85
+    assert 0.0 < learnt.threshold_ < 1.0
+
+
+def test_deterministic(world):
+    codes, protos, _, answers = world
+    Xr, Yr = answers(120, 6)
+    Xt, _ = answers(50, 7)
+
+    def run():
+        m = CodeAssigner(random_state=3).fit(
+            codes, [""] * len(Xr), Xr, Yr, code_embeddings=protos, unlabeled_embeddings=Xt
+        )
+        return m.predict_proba(None, Xt), m.predict(None, Xt)
+
+    (p1, a1), (p2, a2) = run(), run()
+    np.testing.assert_array_equal(p1, p2)
+    assert a1 == a2
+
+
+def test_single_code_codebook(world):
+    _, _, centres, answers = world
+    code = FakeCode("only", "Only")
+    protos = {"only": CodePrototypes(unit(centres[[0]]), np.zeros((0, DIM)))}
+    X, _ = answers(30, 8)
+    model = CodeAssigner().fit([code], code_embeddings=protos)
+    labels = model.predict_labels(None, X)
+    assert all(s in ({"only"}, {OTHER}) for s in labels)
+    assert {"only"} in labels
+    # and learning with one code works too
+    Yr = [{"only"} if x @ centres[0] > 0.5 else {OTHER} for x in X]
+    model = CodeAssigner().fit([code], [""] * len(X), X, Yr, code_embeddings=protos)
+    assert len(model.predict(None, X)) == len(X)
+
+
+def test_codes_without_description_or_examples_use_their_label():
+    bare = FakeCode("parking", "Parking")
+    assert code_texts(bare) == (["Parking"], [])
+    full = FakeCode("x", "X", "desc", ["e1"], ["not this"])
+    assert code_texts(full) == (["X", "desc", "e1"], ["not this"])
+
+    vocab = {"Parking": 0, "Food": 1, "desc": 2, "e1": 3, "not this": 4, "X": 5}
+
+    def encode(texts):
+        out = np.zeros((len(texts), 8), np.float32)
+        for i, t in enumerate(texts):
+            out[i, vocab[t]] = 1.0
+        return out
+
+    protos = embed_codebook([bare, FakeCode("food", "Food")], encode)
+    assert protos["parking"].positive.shape == (1, 8) and protos["parking"].negative.shape == (0, 8)
+    model = CodeAssigner().fit([bare, FakeCode("food", "Food")], encode=encode)
+    x = np.zeros((2, 8), np.float32)
+    x[0, 0] = 1.0
+    x[1, 1] = 1.0
+    assert model.predict_labels(None, x) == [{"parking"}, {"food"}]
+
+
+def test_counter_examples_push_away(world):
+    codes, _, centres, _ = world
+    rng = np.random.default_rng(9)
+    trap = unit(centres[0] + 0.6 * centres[1])
+    protos = {
+        "code-0": CodePrototypes(unit(centres[[0]]), unit(trap[None])),
+        "code-1": CodePrototypes(unit(centres[[1]]), np.zeros((0, DIM))),
+        "code-2": CodePrototypes(unit(centres[[2]]), np.zeros((0, DIM))),
+    }
+    x = unit(trap[None] + 0.01 * rng.normal(size=(1, DIM))).astype(np.float32)
+    with_neg = CodeAssigner().fit(codes, code_embeddings=protos).predict_proba(None, x)
+    protos["code-0"] = CodePrototypes(unit(centres[[0]]), np.zeros((0, DIM)))
+    without = CodeAssigner().fit(codes, code_embeddings=protos).predict_proba(None, x)
+    assert with_neg[0, 0] < without[0, 0]
+
+
+def test_code_no_reviewer_used_keeps_zero_shot(world):
+    codes, protos, centres, answers = world
+    X, Y = answers(150, 10)
+    keep = [i for i, y in enumerate(Y) if "code-2" not in y]
+    model = CodeAssigner().fit(
+        codes, [""] * len(keep), X[keep], [Y[i] for i in keep], code_embeddings=protos
+    )
+    assert model.code_counts_[2] == 0
+    assert "code-2" in model.predict_labels(None, unit(centres[[2]]).astype(np.float32))[0]
+
+
+def test_bad_inputs(world):
+    codes, protos, _, answers = world
+    X, Y = answers(10, 11)
+    with pytest.raises(ConsultError, match="not in the codebook: nope"):
+        CodeAssigner().fit(codes, [""] * 10, X, Y[:9] + [{"nope"}], code_embeddings=protos)
+    with pytest.raises(ConsultError, match="reviewed"):
+        CodeAssigner().fit(codes, [""] * 10, X[:5], Y, code_embeddings=protos)
+    with pytest.raises(ConsultError, match="no codes"):
+        CodeAssigner().fit(codes, [""] * 10, X, Y[:9] + [set()], code_embeddings=protos)
+    with pytest.raises(ConsultError, match="no codes to assign"):
+        CodeAssigner().fit([], code_embeddings=protos)
+    with pytest.raises(ConsultError, match="code_embeddings or an encode"):
+        CodeAssigner().fit(codes)
+    with pytest.raises(ConsultError, match="repeats"):
+        CodeAssigner().fit(codes + codes[:1], code_embeddings=protos)
+    with pytest.raises(ConsultError, match="not been fitted"):
+        CodeAssigner().predict(None, X)
+    model = CodeAssigner().fit(codes, code_embeddings=protos)
+    with pytest.raises(ConsultError, match="dimensions"):
+        model.predict(None, np.ones((2, DIM + 1), np.float32))
+    with pytest.raises(ConsultError, match="texts"):
+        model.predict(["a"], X)
+    assert model.predict(None, np.zeros((0, DIM), np.float32)) == []
+    # "other" is always a valid reviewer code
+    CodeAssigner().fit(codes, [""] * 10, X, Y[:9] + [{OTHER}], code_embeddings=protos)
+
+
+def test_review_queue_prefers_uncertain_and_novel():
+    rng = np.random.default_rng(0)
+    X = unit(rng.normal(size=(6, DIM))).astype(np.float32)
+    reviewed = X[[0, 1]] + 0.0  # answers 0 and 1 are copies of reviewed ones
+    P = np.array(
+        [
+            [0.5, 0.5],  # uncertain but already reviewed
+            [0.99, 0.01],
+            [0.5, 0.48],  # uncertain and novel
+            [0.99, 0.0],  # confident, novel
+            [0.98, 0.02],
+            [0.8, 0.15],  # fairly sure
+        ]
+    )
+    order = review_queue(P, X, reviewed, k=6)
+    assert sorted(order.tolist()) == list(range(6))
+    assert order[0] == 2
+    assert order.tolist().index(0) > order.tolist().index(5)
+    assert order.tolist().index(1) == 5  # confident and already reviewed comes last
+    assert len(review_queue(P, X, None, k=3)) == 3
+    assert len(review_queue(P, X, reviewed, k=0)) == 0
+
+
+def test_review_queue_spreads_over_near_copies():
+    rng = np.random.default_rng(1)
+    base = unit(rng.normal(size=(2, DIM)))
+    copies = unit(base[0] + 0.01 * rng.normal(size=(50, DIM)))
+    others = unit(base[1] + 0.01 * rng.normal(size=(5, DIM)))
+    X = np.vstack([copies, others]).astype(np.float32)
+    P = np.vstack([np.full((50, 2), 0.5), np.full((5, 2), 0.3)])  # the copies are the most uncertain
+    order = review_queue(P, X, None, k=2)
+    assert order[0] < 50 and order[1] >= 50
+
+
+def test_review_queue_is_deterministic():
+    rng = np.random.default_rng(2)
+    X = unit(rng.normal(size=(40, DIM))).astype(np.float32)
+    P = rng.random((40, 4))
+    a = review_queue(P, X, X[:5], k=10)
+    b = review_queue(P, X, X[:5], k=10)
+    np.testing.assert_array_equal(a, b)
+    assert len(set(a.tolist())) == 10
