@@ -1,0 +1,321 @@
+"""Tests for consult.redact: personal data out of published quotes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from consult.errors import ConsultError
+from consult.redact import MARKERS, Redaction, Redactor, Span, evaluate, redact
+
+CORPUS = Path(__file__).parent / "fixtures" / "redaction_corpus.jsonl"
+
+
+@pytest.fixture(scope="module")
+def redactor() -> Redactor:
+    return Redactor()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[dict]:
+    with CORPUS.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def only_kind(redactor: Redactor, text: str, kind: str) -> list[Span]:
+    return [s for s in redactor.redact(text).spans if s.kind == kind]
+
+
+# --------------------------------------------------------------- each kind
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["sarah.jones@example.com", "j.okafor@example.org", "Mum.Of.Three@Example.co.uk",
+     "priya_s2008@example.net", "a+b@sub.example-council.gov.uk"],
+)
+def test_emails(redactor, address):
+    out = redactor.redact(f"Please write to {address}, thanks.")
+    assert out.text == "Please write to [email], thanks."
+    assert out.spans[0].original == address
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["07700 900123", "07700900123", "07700-900-123", "07700.900.123", "+44 7700 900123",
+     "+447700900123", "+44 (0)7700 900123", "0044 7700 900123", "(020) 7946 0958",
+     "020 7946 0958", "0207 946 0958", "020-7946-0958", "0117 496 0123", "0117-496-0123",
+     "01632 960 001", "01632960001", "0800 123 4567", "0300 123 4567"],
+)
+def test_phone_numbers(redactor, number):
+    out = redactor.redact(f"Call me on {number} after six.")
+    assert out.text == "Call me on [phone] after six."
+
+
+@pytest.mark.parametrize(
+    "postcode",
+    ["SW1A 1AA", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "W1A 0AX", "EC1A 1BB",
+     "sw1a1aa", "m1 1ae", "Ls6 2ab", "BS14ST"],
+)
+def test_postcodes(redactor, postcode):
+    assert redactor.redact(f"We live in {postcode} now.").text == "We live in [postcode] now."
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("We live at 12 Acacia Avenue and like it.", "We live at [address] and like it."),
+        ("I moved into Flat 3, 45 High Street when I left care.", "I moved into [address] when I left care."),
+        ("The home was at 14b Mill Lane, M1 1AE.", "The home was at [address], [postcode]."),
+        ("Send it to Unit 5, 12 Station Road, Leeds.", "Send it to [address], Leeds."),
+        ("She lives at 7 St John's Road.", "She lives at [address]."),
+        ("Address: 8 The Crescent, York", "Address: [address], York"),
+    ],
+)
+def test_addresses(redactor, text, expected):
+    assert redactor.redact(text).text == expected
+
+
+@pytest.mark.parametrize("number", ["943 476 5919", "9434765919", "943-476-5919"])
+def test_nhs_numbers(redactor, number):
+    assert redactor.redact(f"NHS number {number}.").text == "NHS number [NHS number]."
+
+
+@pytest.mark.parametrize("number", ["QQ 12 34 56 C", "QQ123456C", "ab 12 34 56 d", "JG-10-37-29-C"])
+def test_ni_numbers(redactor, number):
+    assert redactor.redact(f"My NI number is {number} ok").text == "My NI number is [NI number] ok"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("She was born on 3 March 2011 in Leeds.", "She was born on [date of birth] in Leeds."),
+        ("DOB: 03/03/2011", "DOB: [date of birth]"),
+        ("date of birth 2011-03-03", "date of birth [date of birth]"),
+        ("D.O.B. 11.11.2011", "D.O.B. [date of birth]"),
+        ("born on the 23rd of April 2013", "born on the [date of birth]"),
+        ("he was born on March 3rd, 2011", "he was born on [date of birth]"),
+        ("My birthday is 9 January 2006.", "My birthday is [date of birth]."),
+    ],
+)
+def test_dates_of_birth(redactor, text, expected):
+    assert redactor.redact(text).text == expected
+
+
+def test_dates_without_birth_context_stay(redactor):
+    text = "The review on 3 March 2011 was moved to 04/04/2011 and then 2011-05-05."
+    assert redactor.redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://www.example.com/advocacy-story", "http://example.com/petition?id=4421",
+     "www.example.co.uk/my-care-story", "example.org/reports/a.pdf", "https://youtu.be/abc123"],
+)
+def test_urls(redactor, url):
+    assert redactor.redact(f"See {url}.").text == "See [link]."
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("My son Jack had an advocate.", "My son [name] had an advocate."),
+        ("My daughter's name is Amelia and she is 9.", "My daughter's name is [name] and she is 9."),
+        ("Hi, my name is Sarah Jones, a foster carer.", "Hi, my name is [name], a foster carer."),
+        ("I'm Priya, I'm 15.", "I'm [name], I'm 15."),
+        ("Our foster child, Tyler, waited months.", "Our foster child, [name], waited months."),
+        ("His social worker Karen moved the dates.", "His social worker [name] moved the dates."),
+        ("I complained to Mrs Patel at the council.", "I complained to Mrs [name] at the council."),
+        ("Dr. Okafor said so.", "Dr. [name] said so."),
+        ("Letters were signed by Ms J. Smith only.", "Letters were signed by Ms [name] only."),
+        ("Olivia and Kofi both waited.", "[name] and [name] both waited."),
+        ("my name is jack and im 12", "my name is [name] and im 12"),
+        ("Grace, my foster daughter, is 9.", "[name], my foster daughter, is 9."),
+        ("Kind regards, Peter", "Kind regards, [name]"),
+    ],
+)
+def test_names(redactor, text, expected):
+    assert redactor.redact(text).text == expected
+
+
+@pytest.mark.parametrize("word", ["Will", "Hope", "Grace", "May", "Faith", "Mark", "Bill", "Rose", "Summer"])
+def test_ordinary_word_names_need_a_cue(redactor, word):
+    uncued = f"{word} is a word. We said {word} too."
+    assert redactor.redact(uncued).text == uncued
+    assert redactor.redact(f"My daughter {word} is 8.").text == "My daughter [name] is 8."
+
+
+# ------------------------------------------------------------ look-alikes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Children's Commissioner and the Local Authority disagree.",
+        "The Department for Education published the National Standards.",
+        "Section 17 of the Children Act 1989 applies to a child in Year 9.",
+        "Compared with the 2023 standards, 75% said it was clearer and 12.5% did not.",
+        "Ofsted, SEND, CAMHS and NYAS were all mentioned.",
+        "Services in the North West and the East Midlands differ.",
+        "I hope the standards will make a difference. Will they apply?",
+        "May I suggest a timescale? Mark the change clearly.",
+        "St Thomas' Hospital and St Mary's Primary School have advocates.",
+        "In 3 High Court cases and 2 Family Court hearings no advocate was present.",
+        "In Y6 1st term transition starts; KS3 2nd year is harder.",
+        "Charity number 1089464. Company number 04567890. Reference 2023/0456.",
+        "The contract runs from 01/04/2024 to 31/03/2027 and costs £250,000.",
+        "We supported 3,416 children; 83,840 were in care in March 2023.",
+        "I am Deaf and I'm British Pakistani.",
+        "Many young people were born outside the UK.",
+        "See the guidance on GOV.UK, version 2.1.",
+    ],
+)
+def test_lookalikes_untouched(redactor, text):
+    assert redactor.redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的儿子在寄养家庭里住了三年，没有人告诉他可以找倡导者。",
+        "ابني في الرعاية منذ ثلاث سنوات ولم يخبره أحد عن المدافع.",
+        "Мой сын живёт в приёмной семье уже три года.",
+        "میرا بیٹا تین سال سے دیکھ بھال میں ہے۔",
+    ],
+)
+def test_non_latin_text_untouched(redactor, text):
+    assert redactor.redact(text).text == text
+
+
+# ------------------------------------------------------ spans and markers
+
+
+def test_spans_point_into_the_original(redactor):
+    text = "My son Jack (NHS 943 476 5919) lives at 12 Acacia Avenue, SW1A 1AA."
+    out = redactor.redact(text)
+    assert isinstance(out, Redaction)
+    assert [s.kind for s in out.spans] == ["name", "nhs_number", "address", "postcode"]
+    for s in out.spans:
+        assert text[s.start:s.end] == s.original
+    assert out.text == "My son [name] (NHS [NHS number]) lives at [address], [postcode]."
+
+
+def test_only_known_markers_are_inserted(redactor, corpus):
+    markers = set(MARKERS.values())
+    for rec in corpus:
+        out = redactor.redact(rec["text"])
+        # rebuild the output from the spans: everything else is untouched
+        rebuilt, pos = [], 0
+        for s in out.spans:
+            rebuilt += [rec["text"][pos:s.start], MARKERS[s.kind]]
+            pos = s.end
+        rebuilt.append(rec["text"][pos:])
+        assert "".join(rebuilt) == out.text
+        assert all(MARKERS[s.kind] in markers for s in out.spans)
+
+
+def test_idempotent_on_corpus(redactor, corpus):
+    for rec in corpus:
+        once = redactor.redact(rec["text"]).text
+        assert redactor.redact(once).text == once
+        assert redactor.redact(once).spans == []
+
+
+def test_marked_spans(redactor):
+    text = "The manager at the Oakfield unit shouted at me."
+    start = text.index("Oakfield")
+    out = redactor.redact(text, marked_spans=[(start, start + len("Oakfield"))])
+    assert out.text == "The manager at the [redacted] unit shouted at me."
+    assert out.spans == [Span(start, start + 8, "marked", "Oakfield")]
+    assert redact(text, [(start, start + 8)]) == out.text
+
+
+def test_overlapping_spans_are_merged(redactor):
+    text = "Email jack.smith@example.com or ring 07700 900123 today."
+    e0 = text.index("jack")
+    p1 = text.index("900123") + 6
+    # a reviewer span covering the end of the email and the start of the phone
+    out = redactor.redact(text, marked_spans=[(e0 + 5, text.index("07700") + 3), (e0, e0 + 2)])
+    assert out.text == "Email [redacted] today."
+    assert len(out.spans) == 1
+    assert (out.spans[0].start, out.spans[0].end) == (e0, p1)
+
+
+def test_overlapping_detections_merge_to_one_marker():
+    r = Redactor(extra_patterns={"case_ref": r"Jack \d+"})
+    out = r.redact("My son Jack Smith and Jack 42 came.")
+    assert out.text.count("[") == 2
+    assert "Jack" not in out.text and "42" not in out.text
+
+
+@pytest.mark.parametrize("bad", [[(5, 2)], [(-1, 3)], [(0, 999)], [("a", "b")], [(1,)]])
+def test_bad_marked_spans_are_consult_errors(redactor, bad):
+    with pytest.raises(ConsultError):
+        redactor.redact("short text", marked_spans=bad)
+
+
+def test_non_text_is_a_consult_error(redactor):
+    with pytest.raises(ConsultError):
+        redactor.redact(None)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------- parameters
+
+
+def test_known_names_and_list_switch():
+    text = "Zebedee Quux said Olivia and my son Jack waited."
+    plain = Redactor(use_names_list=False).redact(text).text
+    assert plain == "Zebedee Quux said Olivia and my son [name] waited."
+    known = Redactor(names=["Zebedee Quux"], use_names_list=False).redact(text).text
+    assert known == "[name] said Olivia and my son [name] waited."
+    assert Redactor().redact(text).text.startswith("Zebedee Quux said [name]")
+
+
+def test_extra_patterns():
+    r = Redactor(extra_patterns=[("case_ref", r"\bCR-\d{6}\b"), ("email", r"\buser\d+\b")])
+    assert r.redact("Case CR-123456 for user42.").text == "Case [redacted] for [email]."
+
+
+def test_invalid_extra_pattern_is_a_consult_error():
+    with pytest.raises(ConsultError):
+        Redactor(extra_patterns={"x": "(unclosed"})
+
+
+# ------------------------------------------------------------ performance
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["My son Jack rang 07700 900123 from SW1A 1AA. ", "a.", "x", "Jack and ", "0 ", "www.", "Mr ", "Ab"],
+)
+def test_long_text_is_fast(redactor, unit):
+    text = (unit * (100_000 // len(unit) + 1))[:100_000]
+    t0 = time.perf_counter()
+    out = redactor.redact(text)
+    assert time.perf_counter() - t0 < 5
+    assert redactor.redact(out.text).text == out.text
+
+
+# ---------------------------------------------------------------- corpus
+
+
+def test_corpus_shape(corpus):
+    assert len(corpus) >= 300
+    assert sum(1 for r in corpus if not r["spans"]) >= 80
+    kinds = {s["kind"] for r in corpus for s in r["spans"]}
+    assert kinds == set(MARKERS) - {"marked"}
+    for r in corpus:
+        for s in r["spans"]:
+            assert 0 <= s["start"] < s["end"] <= len(r["text"])
+
+
+def test_corpus_recall_targets(corpus):
+    scores = evaluate(corpus, Redactor())
+    assert scores["structured"]["recall"] >= 0.98
+    assert scores["names"]["recall"] >= 0.90
+    assert scores["all"]["precision"] >= 0.90
+    for kind in ("address", "date_of_birth", "url"):
+        assert scores[kind]["recall"] >= 0.90
