@@ -1,32 +1,64 @@
-"""Reporting: the summary of responses, rendered from ``consult.db``.
+"""Publication: the summary of responses, rendered from ``consult.db``.
 
-Gathering figures (``summary_data``) is separate from rendering them, so every
-output format shows the same numbers. Response text is untrusted: templates are
-autoescaped.
+Gathering the figures (:func:`summary_data`) is separate from rendering them,
+so the HTML page, the Markdown, the XLSX workbook and the CSV files all show the
+same numbers. Response text is untrusted: every quote passes through
+:func:`consult.redact.redact` (with the reviewer's marked spans) and is only
+taken from respondents who consented to publication; templates are
+autoescaped and Markdown is escaped. The output depends only on the workspace,
+so the same workspace renders byte-identical files.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import re
 import sqlite3
 import tempfile
-from collections import Counter
+import zipfile
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from consult import __version__
+from consult.errors import ConsultError
+
+FORMATS: tuple[str, ...] = ("html", "md", "xlsx", "csv")
+DEFAULT_NAMES = {"html": "summary.html", "md": "summary.md", "xlsx": "summary.xlsx", "csv": "summary-csv"}
+
+QUOTE_WORDS = 80  # longer quotes are trimmed at a sentence end
+QUOTES_PER_CODE = 3
+ADDITION_QUOTES = 3
+CAMPAIGNS_IN_DETAIL = 5  # per question; the rest are in the campaigns table
+CAMPAIGN_OPENING_WORDS = 12
+BUILTIN_NON_SUBSTANTIVE = "non-substantive"
+NO_ANSWER = "No answer"
+NOT_STATED = "Not stated"
+TYPE_NAMES = {"individual": "Individuals", "organisation": "Organisations"}
+# Fixed date for the parts of an XLSX file that would otherwise carry "now".
+XLSX_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+Redactor = Callable[..., str]
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+# --- small helpers ---------------------------------------------------------------
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a file so readers see the old version or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; a summary is for sharing
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -34,59 +66,855 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text atomically (see :func:`atomic_write_bytes`)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
 def pct(n: float, d: float) -> str:
+    """A share as a whole percentage, or a dash when there is nothing to divide by."""
     return f"{100 * n / d:.0f}%" if d else "–"
 
 
-def summary_data(conn: sqlite3.Connection) -> dict[str, Any]:
-    """Every figure the summary shows, gathered from the workspace."""
-    c = conn.execute("SELECT * FROM consultation").fetchone()
-    respondents = conn.execute("SELECT type, grp FROM respondents").fetchall()
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 answer``, ``2 answers``."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def share(n: float, d: float) -> float | None:
+    return n / d if d else None
+
+
+def trim_quote(text: str, limit: int = QUOTE_WORDS) -> str:
+    """One-line text of at most ``limit`` words, cut at a sentence end (else a word) with an ellipsis."""
+    words = text.split()
+    if len(words) <= limit:
+        return " ".join(words)
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(words))
+    kept: list[str] = []
+    n = 0
+    for s in sentences:
+        w = len(s.split())
+        if n + w > limit:
+            break
+        kept.append(s)
+        n += w
+    if not kept:
+        return " ".join(words[:limit]) + "…"
+    return " ".join(kept) + " …"
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def get_redactor() -> Redactor | None:
+    """``consult.redact.redact``, or None if this installation has no redaction (quotes are then withheld)."""
+    try:
+        from consult.redact import redact
+    except ImportError:
+        return None
+    return redact
+
+
+def _spans(redactions_json: str | None) -> list[tuple[int, int]]:
+    try:
+        raw = json.loads(redactions_json or "[]")
+    except json.JSONDecodeError:
+        return []
+    spans = []
+    for s in raw if isinstance(raw, list) else []:
+        if isinstance(s, (list, tuple)) and len(s) == 2 and all(isinstance(x, int) for x in s):
+            spans.append((int(s[0]), int(s[1])))
+    return sorted(spans)
+
+
+def _shift_spans(spans: Iterable[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of a text made relative to its substring ``[start, end)``, clipped to it."""
+    out = []
+    for a, b in spans:
+        a2, b2 = max(a, start), min(b, end)
+        if a2 < b2:
+            out.append((a2 - start, b2 - start))
+    return out
+
+
+# --- tables ----------------------------------------------------------------------
+
+ColumnKind = Literal["text", "int", "pct"]
+
+
+@dataclass
+class Table:
+    """A table of the summary, as shown in every format. ``pct`` cells hold a fraction (or None)."""
+
+    id: str
+    caption: str
+    columns: list[str]
+    kinds: list[ColumnKind]
+    rows: list[list[Any]] = field(default_factory=list)
+
+    def display(self, value: Any, kind: ColumnKind) -> str:
+        if value is None:
+            return "–"
+        if kind == "pct":
+            return f"{100 * value:.0f}%"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value:,}"
+        return str(value)
+
+    def display_rows(self) -> list[list[str]]:
+        return [[self.display(v, k) for v, k in zip(row, self.kinds)] for row in self.rows]
+
+    def export_header(self) -> list[str]:
+        return [f"{c} (%)" if k == "pct" else c for c, k in zip(self.columns, self.kinds)]
+
+    def export_rows(self) -> list[list[Any]]:
+        """Rows for CSV: numbers as numbers, shares as percentages to one decimal place."""
+        out = []
+        for row in self.rows:
+            out.append(
+                [
+                    ("" if v is None else round(100 * v, 1)) if k == "pct" else ("" if v is None else v)
+                    for v, k in zip(row, self.kinds)
+                ]
+            )
+        return out
+
+
+# --- gathering ---------------------------------------------------------------------
+
+
+def _one(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    row = conn.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def _code_map(codes: list[sqlite3.Row]) -> dict[str, str | None]:
+    """Each code id -> the active code it now counts as (merged codes follow ``merged_into``), or None."""
+    by_id = {c["id"]: c for c in codes}
+    out: dict[str, str | None] = {}
+    for cid in by_id:
+        seen = set()
+        cur: str | None = cid
+        while cur is not None and cur not in seen:
+            seen.add(cur)
+            row = by_id.get(cur)
+            if row is None or row["status"] == "deleted":
+                cur = None
+            elif row["status"] == "merged":
+                cur = row["merged_into"]
+            else:
+                break
+        out[cid] = cur if cur is not None and cur in by_id and by_id[cur]["status"] == "active" else None
+    return out
+
+
+class _Quoter:
+    """Publishes quotes: consent checked, personal data redacted, length trimmed."""
+
+    def __init__(self, redactor: Redactor | None) -> None:
+        self.redactor = redactor
+
+    @property
+    def available(self) -> bool:
+        return self.redactor is not None
+
+    def text(self, text: str, spans: Sequence[tuple[int, int]] = (), *, limit: int | None = QUOTE_WORDS) -> str | None:
+        if self.redactor is None or not text or not text.strip():
+            return None
+        red = self.redactor(text, marked_spans=list(spans))
+        red = " ".join(red.split())
+        return trim_quote(red, limit) if limit else red
+
+
+def _question_label(qid: str) -> str:
+    return qid.upper() if re.fullmatch(r"q\d+", qid, re.I) else qid
+
+
+def summary_data(conn: sqlite3.Connection, *, redactor: Redactor | None | Literal["default"] = "default") -> dict[str, Any]:
+    """Every figure, table and quote the summary shows, gathered from the workspace.
+
+    ``redactor(text, marked_spans=...)`` defaults to :func:`consult.redact.redact`;
+    with None, nothing respondents wrote is published.
+    """
+    quoter = _Quoter(get_redactor() if isinstance(redactor, str) else redactor)
+    tables: list[Table] = []
+    c = conn.execute("SELECT * FROM consultation ORDER BY id LIMIT 1").fetchone()
+    consultation = (
+        {k: c[k] for k in ("id", "title", "organisation", "opened", "closed", "how")}
+        if c
+        else {"id": "", "title": "Consultation", "organisation": None, "opened": None, "closed": None, "how": None}
+    )
+
+    respondents = conn.execute("SELECT id, type, organisation, grp, consent FROM respondents ORDER BY id").fetchall()
     total = len(respondents)
-    by_type = Counter((r["type"] or "not stated") for r in respondents)
-    by_group = Counter((r["grp"] or "not stated") for r in respondents)
-    questions = []
-    for q in conn.execute("SELECT * FROM questions ORDER BY position"):
-        options = json.loads(q["options_json"])
-        rows = conn.execute(
-            "SELECT option, text FROM responses WHERE question_id = ?", (q["id"],)
-        ).fetchall()
-        entry: dict[str, Any] = {"id": q["id"], "text": q["text"], "kind": q["kind"]}
-        if q["kind"] in ("closed", "hybrid"):
-            counts = Counter(r["option"] for r in rows if r["option"])
-            answered = sum(counts.values())
-            names = options + sorted(set(counts) - set(options))
-            entry["closed"] = {
-                "answered": answered,
-                "not_answered": total - answered,
-                "rows": [{"option": o, "count": counts.get(o, 0), "pct": pct(counts.get(o, 0), answered)} for o in names],
-            }
-        if q["kind"] in ("open", "hybrid"):
-            texts = [r["text"] for r in rows if r["text"] and r["text"].strip()]
-            entry["free_text"] = {"answers": len(texts), "blank": total - len(texts)}
-        questions.append(entry)
-    return {
-        "consultation": dict(c) if c else {"title": "Consultation", "id": ""},
+    resp_by_id = {r["id"]: r for r in respondents}
+    group_of = {r["id"]: (r["grp"] or NOT_STATED) for r in respondents}
+
+    def ordered(counter: Counter[str]) -> list[tuple[str, int]]:
+        return sorted(counter.items(), key=lambda kv: (kv[0] == NOT_STATED, -kv[1], kv[0].casefold(), kv[0]))
+
+    by_type = Counter(TYPE_NAMES.get(r["type"] or "", r["type"] or NOT_STATED) for r in respondents)
+    by_group = Counter(group_of.values())
+    t_type = Table("respondents-by-type", "Respondents by type", ["Responding as", "Respondents", "Share"], ["text", "int", "pct"],
+                   [[k, v, share(v, total)] for k, v in ordered(by_type)])
+    t_group = Table("respondents-by-group", "Respondents by group", ["Group", "Respondents", "Share"], ["text", "int", "pct"],
+                    [[k, v, share(v, total)] for k, v in ordered(by_group)])
+    tables += [t_type, t_group]
+
+    orgs = [r for r in respondents if r["type"] == "organisation"]
+    named = sorted({(r["organisation"] or "").strip() for r in orgs if r["consent"] == 1 and (r["organisation"] or "").strip()},
+                   key=lambda s: (s.casefold(), s))
+    unnamed = sum(1 for r in orgs if not (r["consent"] == 1 and (r["organisation"] or "").strip()))
+    t_orgs = Table("organisations", "Organisations that responded and agreed to be named", ["Organisation"], ["text"],
+                   [[n] for n in named])
+    tables.append(t_orgs)
+    answers_total = _one(conn, "SELECT COUNT(*) FROM responses") or 0
+
+    overview = {
         "respondents": total,
-        "by_type": [{"name": k, "count": v, "pct": pct(v, total)} for k, v in sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))],
-        "by_group": [{"name": k, "count": v, "pct": pct(v, total)} for k, v in sorted(by_group.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "answers": answers_total,
+        "individuals": by_type.get("Individuals", 0),
+        "organisations": by_type.get("Organisations", 0),
+        "by_type": t_type,
+        "by_group": t_group,
+        "organisations_named": t_orgs,
+        "organisations_unnamed": unnamed,
+    }
+
+    review = {r["response_id"]: r for r in conn.execute("SELECT * FROM review_state ORDER BY response_id")}
+    dedupe = {r["response_id"]: r for r in conn.execute("SELECT * FROM response_dedupe ORDER BY response_id")}
+    groups = {g["id"]: g for g in conn.execute("SELECT * FROM dedupe_groups ORDER BY id")}
+    canon_by_campaign: dict[str, int] = {}
+    for g in groups.values():
+        if g["campaign_id"] and g["canonical_response_id"] is not None:
+            canon_by_campaign.setdefault(g["campaign_id"], g["canonical_response_id"])
+
+    questions = []
+    for q in conn.execute("SELECT * FROM questions ORDER BY position, id").fetchall():
+        entry, qtables = _question(conn, q, total, resp_by_id, group_of, review, dedupe, groups, canon_by_campaign, quoter)
+        questions.append(entry)
+        tables += qtables
+
+    method, mtables = _method(conn, review, dedupe)
+    tables += mtables
+    return {
+        "consultation": consultation,
+        "overview": overview,
         "questions": questions,
+        "method": method,
+        "tables": tables,
+        "quotes_available": quoter.available,
         "version": __version__,
     }
 
 
+def _question(
+    conn: sqlite3.Connection,
+    q: sqlite3.Row,
+    total: int,
+    resp_by_id: dict[str, sqlite3.Row],
+    group_of: dict[str, str],
+    review: dict[int, sqlite3.Row],
+    dedupe: dict[int, sqlite3.Row],
+    groups: dict[str, sqlite3.Row],
+    canon_by_campaign: dict[str, int],
+    quoter: _Quoter,
+) -> tuple[dict[str, Any], list[Table]]:
+    qid = q["id"]
+    label = _question_label(qid)
+    kind = q["kind"]
+    options: list[str] = [str(o) for o in json.loads(q["options_json"] or "[]")]
+    rows = conn.execute(
+        "SELECT id, respondent_id, option, text FROM responses WHERE question_id = ? ORDER BY id", (qid,)
+    ).fetchall()
+    tables: list[Table] = []
+    entry: dict[str, Any] = {"id": qid, "label": label, "text": q["text"], "kind": kind, "anchor": f"q-{_slug(qid)}"}
+    entry["notes"] = [n["note"] for n in conn.execute(
+        "SELECT note FROM question_notes WHERE question_id = ? ORDER BY stage, note", (qid,))]
+
+    option_of: dict[int, str] = {}
+    if kind in ("closed", "hybrid"):
+        by_case = {o.casefold(): o for o in options}
+        for r in rows:
+            if r["option"] and r["option"].strip():
+                option_of[r["id"]] = by_case.get(r["option"].strip().casefold(), r["option"].strip())
+        counts = Counter(option_of.values())
+        answered = sum(counts.values())
+        names = options + sorted(set(counts) - set(options), key=lambda s: (s.casefold(), s))
+        t = Table(f"{_slug(qid)}-answers", f"{label}: answers ({answered:,} of {total:,} respondents answered)",
+                  ["Answer", "Respondents", "Share of those who answered"], ["text", "int", "pct"],
+                  [[o, counts.get(o, 0), share(counts.get(o, 0), answered)] for o in names])
+        by_group: dict[str, Counter[str]] = defaultdict(Counter)
+        for r in rows:
+            if r["id"] in option_of:
+                by_group[group_of.get(r["respondent_id"], NOT_STATED)][option_of[r["id"]]] += 1
+        cols = ["Group", "Answered"]
+        kinds: list[ColumnKind] = ["text", "int"]
+        for o in names:
+            cols += [o, f"{o} (share)"]
+            kinds += ["int", "pct"]
+        tg = Table(f"{_slug(qid)}-answers-by-group", f"{label}: answers by group", cols, kinds)
+        for g in sorted(by_group, key=lambda s: (s == NOT_STATED, s.casefold(), s)):
+            n = sum(by_group[g].values())
+            row: list[Any] = [g, n]
+            for o in names:
+                row += [by_group[g].get(o, 0), share(by_group[g].get(o, 0), n)]
+            tg.rows.append(row)
+        tables += [t, tg]
+        entry["closed"] = {
+            "answered": answered,
+            "not_answered": total - answered,
+            "table": t,
+            "by_group": tg,
+            "chart": _chart(f"chart-{_slug(qid)}", f"{label}: answers, share of the {answered:,} respondents who answered",
+                            [(o, counts.get(o, 0), answered) for o in names]),
+        }
+
+    if kind in ("open", "hybrid"):
+        texts = {r["id"]: r for r in rows if r["text"] and r["text"].strip()}
+        answered_text = len(texts)
+        entry["free_text"] = {"answers": answered_text, "blank": total - answered_text}
+        entry.update(_codes_section(conn, q, label, texts, option_of, options, review, dedupe, groups,
+                                    canon_by_campaign, resp_by_id, quoter, tables))
+        entry["campaigns"] = _campaigns(conn, qid, label, texts, dedupe, review, resp_by_id, quoter, tables)
+        entry["non_substantive"] = _non_substantive(conn, qid, label, texts, dedupe, tables)
+    return entry, tables
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "x"
+
+
+def _chart(chart_id: str, title: str, bars: list[tuple[str, int, int]]) -> dict[str, Any]:
+    """An accessible horizontal bar chart: every bar labelled in text with its count and share."""
+    width, left, row_h, bar_h = 640, 8, 44, 16
+    scale = width - left - 8
+    items = []
+    for i, (name, n, d) in enumerate(bars):
+        frac = n / d if d else 0.0
+        shown = name if len(name) <= 70 else name[:69] + "…"
+        items.append({
+            "y_text": 18 + i * row_h,
+            "y_bar": 24 + i * row_h,
+            "width": max(round(scale * frac, 1), 0.0),
+            "label": f"{shown}: {n:,} ({pct(n, d)})",
+        })
+    return {
+        "id": chart_id,
+        "title": title,
+        "desc": "; ".join(f"{name}: {n:,} ({pct(n, d)})" for name, n, d in bars) + ".",
+        "width": width,
+        "height": 8 + len(bars) * row_h,
+        "left": left,
+        "bar_h": bar_h,
+        "items": items,
+    }
+
+
+def _codes_for_question(
+    conn: sqlite3.Connection, qid: str, texts: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row],
+    groups: dict[str, sqlite3.Row], canon_by_campaign: dict[str, int],
+) -> tuple[list[sqlite3.Row], dict[int, dict[str, float]], dict[int, set[str]]]:
+    """Active codes, each answer's own codes (with confidence), and the codes it holds counting copies."""
+    codes = conn.execute(
+        "SELECT * FROM codes WHERE question_id = ? ORDER BY position, id", (qid,)
+    ).fetchall()
+    mapping = _code_map(codes)
+    own: dict[int, dict[str, float]] = defaultdict(dict)
+    for r in conn.execute(
+        "SELECT f.response_id, f.code_id, f.confidence FROM final_codes f JOIN responses r ON r.id = f.response_id"
+        " WHERE r.question_id = ? ORDER BY f.response_id, f.code_id", (qid,)
+    ):
+        target = mapping.get(r["code_id"])
+        if target is None:
+            continue
+        own[r["response_id"]][target] = max(own[r["response_id"]].get(target, 0.0), float(r["confidence"] or 0.0))
+    held: dict[int, set[str]] = {}
+    for rid in texts:
+        if own.get(rid):
+            held[rid] = set(own[rid])
+            continue
+        # A copy (exact, near or campaign) holds the codes of the answer it copies.
+        d = dedupe.get(rid)
+        canon = None
+        if d is not None:
+            if d["group_id"] and d["group_id"] in groups:
+                canon = groups[d["group_id"]]["canonical_response_id"]
+            if canon is None and d["campaign_id"]:
+                canon = canon_by_campaign.get(d["campaign_id"])
+        if canon is not None and canon != rid and own.get(canon):
+            held[rid] = set(own[canon])
+    active = [c for c in codes if c["status"] == "active"]
+    return active, own, held
+
+
+def _codes_section(
+    conn: sqlite3.Connection, q: sqlite3.Row, label: str, texts: dict[int, sqlite3.Row], option_of: dict[int, str],
+    options: list[str], review: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row], groups: dict[str, sqlite3.Row],
+    canon_by_campaign: dict[str, int], resp_by_id: dict[str, sqlite3.Row], quoter: _Quoter, tables: list[Table],
+) -> dict[str, Any]:
+    qid = q["id"]
+    answered = len(texts)
+    active, own, held = _codes_for_question(conn, qid, texts, dedupe, groups, canon_by_campaign)
+    ranked_codes = [c for c in active if c["id"] != BUILTIN_NON_SUBSTANTIVE]
+    out: dict[str, Any] = {"codes": None, "themes": None, "quotes_by_code": [], "codes_message": None}
+    if ranked_codes and held:
+        counts = Counter(code for codes in held.values() for code in codes)
+        position = {c["id"]: i for i, c in enumerate(ranked_codes)}
+        ranked = sorted(ranked_codes, key=lambda c: (-counts.get(c["id"], 0), c["builtin"], position[c["id"]], c["id"]))
+        cols = ["Code", "Respondents", f"Share of the {answered:,} who answered"]
+        kinds: list[ColumnKind] = ["text", "int", "pct"]
+        split_names: list[str] = []
+        if q["kind"] == "hybrid":
+            present = {option_of.get(rid, NO_ANSWER) for rid in texts}
+            split_names = [o for o in options if o in present]
+            split_names += sorted(present - set(options) - {NO_ANSWER}, key=lambda s: (s.casefold(), s))
+            split_names += [NO_ANSWER] if NO_ANSWER in present else []
+            cols += [f"Answered {o}" if o != NO_ANSWER else "Did not answer the closed question" for o in split_names]
+            kinds += ["int"] * len(split_names)
+        caption = f"{label}: what respondents said, by number of respondents"
+        if split_names:
+            caption += " (split by their closed answer)"
+        t = Table(f"{_slug(qid)}-codes", caption, cols, kinds)
+        for c in ranked:
+            n = counts.get(c["id"], 0)
+            row: list[Any] = [c["label"], n, share(n, answered)]
+            for o in split_names:
+                row.append(sum(1 for rid, cs in held.items() if c["id"] in cs and option_of.get(rid, NO_ANSWER) == o))
+            t.rows.append(row)
+        tables.append(t)
+        out["codes"] = {"table": t, "coded": len(held), "uncoded": answered - len(held)}
+        used: set[int] = set()
+        for c in ranked:
+            if counts.get(c["id"], 0) == 0 or c["builtin"]:
+                continue
+            quotes = _code_quotes(c["id"], own, texts, review, dedupe, groups, resp_by_id, quoter, used)
+            out["quotes_by_code"].append({"label": c["label"], "count": counts[c["id"]], "quotes": quotes})
+        return out
+    if ranked_codes:
+        out["codes_message"] = "Answers to this question have not been coded yet."
+    out["themes"] = _themes(conn, qid, label, answered, resp_by_id, review, quoter, tables)
+    return out
+
+
+def _respondent_consents(resp_by_id: dict[str, sqlite3.Row], respondent_id: str) -> bool:
+    r = resp_by_id.get(respondent_id)
+    return r is not None and r["consent"] == 1
+
+
+def _code_quotes(
+    code_id: str, own: dict[int, dict[str, float]], texts: dict[int, sqlite3.Row], review: dict[int, sqlite3.Row],
+    dedupe: dict[int, sqlite3.Row], groups: dict[str, sqlite3.Row], resp_by_id: dict[str, sqlite3.Row],
+    quoter: _Quoter, used: set[int],
+) -> list[str]:
+    """Up to three quotes for a code: reviewer-flagged first, then short, then most confident."""
+    candidates = []
+    for rid, codes in own.items():
+        if code_id not in codes or rid not in texts or rid in used:
+            continue
+        if not _respondent_consents(resp_by_id, texts[rid]["respondent_id"]):
+            continue
+        d = dedupe.get(rid)
+        if d is not None:
+            if d["kind"] in ("campaign", "non-substantive"):
+                continue
+            if d["kind"] in ("exact", "near"):
+                g = groups.get(d["group_id"] or "")
+                if g is not None and g["canonical_response_id"] not in (None, rid):
+                    continue  # a copy of another answer
+        rs = review.get(rid)
+        flagged = 1 if rs is not None and rs["quote"] else 0
+        long = word_count(texts[rid]["text"]) > QUOTE_WORDS
+        candidates.append((-flagged, long, -codes[code_id], rid))
+    quotes: list[str] = []
+    seen: set[str] = set()
+    for *_, rid in sorted(candidates):
+        if len(quotes) >= QUOTES_PER_CODE:
+            break
+        rs = review.get(rid)
+        text = quoter.text(texts[rid]["text"], _spans(rs["redactions_json"] if rs is not None else None))
+        if not text or text.casefold() in seen:
+            continue
+        seen.add(text.casefold())
+        used.add(rid)
+        quotes.append(text)
+    return quotes
+
+
+def _themes(
+    conn: sqlite3.Connection, qid: str, label: str, answered: int, resp_by_id: dict[str, sqlite3.Row],
+    review: dict[int, sqlite3.Row], quoter: _Quoter, tables: list[Table],
+) -> dict[str, Any] | None:
+    rows = conn.execute(
+        "SELECT * FROM themes WHERE question_id = ? ORDER BY theme_id = -1, size DESC, theme_id", (qid,)
+    ).fetchall()
+    if not rows:
+        return None
+    t = Table(f"{_slug(qid)}-themes", f"{label}: candidate themes found in the answers (not yet reviewed)",
+              ["Theme", "Answers", f"Share of the {answered:,} who answered"], ["text", "int", "pct"])
+    items = []
+    for i, th in enumerate(rows, start=1):
+        if th["theme_id"] == -1:
+            name = "Not grouped into a theme"
+        else:
+            red = quoter.text(th["label"], limit=None)
+            name = f"Theme {i}: {red}" if red else f"Theme {i}"
+        n = int(round(th["size"]))
+        t.rows.append([name, n, share(n, answered)])
+        quotes: list[str] = []
+        if th["theme_id"] != -1:
+            for qr in conn.execute(
+                "SELECT tq.response_id, r.respondent_id, r.text FROM theme_quotes tq JOIN responses r ON r.id = tq.response_id"
+                " WHERE tq.question_id = ? AND tq.theme_id = ? ORDER BY tq.rank, tq.response_id", (qid, th["theme_id"])
+            ):
+                if len(quotes) >= QUOTES_PER_CODE:
+                    break
+                if not _respondent_consents(resp_by_id, qr["respondent_id"]):
+                    continue
+                rs = review.get(qr["response_id"])
+                text = quoter.text(qr["text"] or "", _spans(rs["redactions_json"] if rs is not None else None))
+                if text and text not in quotes:
+                    quotes.append(text)
+            items.append({"label": name, "count": n, "quotes": quotes})
+    tables.append(t)
+    return {"table": t, "items": items}
+
+
+def _campaigns(
+    conn: sqlite3.Connection, qid: str, label: str, texts: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row],
+    review: dict[int, sqlite3.Row], resp_by_id: dict[str, sqlite3.Row], quoter: _Quoter, tables: list[Table],
+) -> dict[str, Any] | None:
+    camps = conn.execute("SELECT * FROM campaigns WHERE question_id = ? ORDER BY size DESC, id", (qid,)).fetchall()
+    if not camps:
+        return None
+    members: dict[str, list[int]] = defaultdict(list)
+    for rid in texts:
+        d = dedupe.get(rid)
+        if d is not None and d["campaign_id"]:
+            members[d["campaign_id"]].append(rid)
+    t = Table(f"{_slug(qid)}-campaigns", f"{label}: campaign responses (the same text sent by many respondents)",
+              ["Campaign", "Responses", "With a personal addition", "Campaign text begins"], ["text", "int", "int", "text"])
+    out = []
+    for i, c in enumerate(camps, start=1):
+        ids = sorted(members.get(c["id"], []))
+        size = len(ids) or int(c["size"])
+        additions = []
+        for rid in ids:
+            add = (dedupe[rid]["personal_addition"] or "").strip()
+            if add:
+                additions.append((rid, add))
+        quotes: list[str] = []
+        for rid, add in additions:
+            if len(quotes) >= ADDITION_QUOTES:
+                break
+            if not _respondent_consents(resp_by_id, texts[rid]["respondent_id"]):
+                continue
+            full = texts[rid]["text"]
+            rs = review.get(rid)
+            spans = _spans(rs["redactions_json"] if rs is not None else None)
+            at = full.find(add)
+            if at >= 0:
+                spans = _shift_spans(spans, at, at + len(add))
+            elif spans:
+                continue  # the reviewer's marks cannot be placed on this text: do not publish it
+            text = quoter.text(add, spans)
+            if text and text not in quotes:
+                quotes.append(text)
+        name = f"Campaign {i}"
+        opening = quoter.text(c["template"], limit=CAMPAIGN_OPENING_WORDS)
+        t.rows.append([name, size, len(additions), opening])
+        out.append({"name": name, "size": size, "template": quoter.text(c["template"]), "additions": len(additions),
+                    "quotes": quotes})
+    tables.append(t)
+    return {"items": out, "table": t, "responses": sum(c["size"] for c in out), "in_detail": CAMPAIGNS_IN_DETAIL}
+
+
+def _non_substantive(
+    conn: sqlite3.Connection, qid: str, label: str, texts: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row],
+    tables: list[Table],
+) -> dict[str, Any] | None:
+    reasons: Counter[str] = Counter()
+    for rid in texts:
+        d = dedupe.get(rid)
+        if d is not None and d["kind"] == "non-substantive":
+            reasons[(d["reason"] or "no reason recorded").strip() or "no reason recorded"] += 1
+    coded = {r[0] for r in conn.execute(
+        "SELECT f.response_id FROM final_codes f JOIN responses r ON r.id = f.response_id"
+        " WHERE r.question_id = ? AND f.code_id = ?", (qid, BUILTIN_NON_SUBSTANTIVE))}
+    for rid in sorted(coded):
+        d = dedupe.get(rid)
+        if rid in texts and (d is None or d["kind"] != "non-substantive"):
+            reasons["coded as no substantive answer"] += 1
+    if not reasons:
+        return None
+    total = sum(reasons.values())
+    t = Table(f"{_slug(qid)}-non-substantive", f"{label}: answers with no substantive content, by reason",
+              ["Reason", "Answers"], ["text", "int"],
+              [[k, v] for k, v in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))])
+    tables.append(t)
+    return {"total": total, "table": t}
+
+
+def _flatten(prefix: str, value: Any) -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        out = []
+        for k in sorted(value, key=str):
+            out += _flatten(f"{prefix}.{k}" if prefix else str(k), value[k])
+        return out
+    return [(prefix, json.dumps(value, ensure_ascii=False, sort_keys=True) if not isinstance(value, str) else value)]
+
+
+def _dedupe_defaults() -> dict[str, Any]:
+    """The deduplicator's default thresholds, as this installation has them."""
+    import inspect
+
+    try:
+        from consult.dedupe import Deduplicator
+    except ImportError:
+        return {}
+    return {
+        name: p.default
+        for name, p in inspect.signature(Deduplicator).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+EVALUATION_FIGURES = (
+    ("n_responses", "Answers compared"),
+    ("micro_f1", "Micro F1"),
+    ("macro_f1", "Macro F1"),
+    ("exact_match", "Exact match"),
+    ("mean_kappa", "Mean Cohen's kappa"),
+    ("alpha_masi", "Krippendorff's alpha (MASI)"),
+)
+
+
+def _method(
+    conn: sqlite3.Connection, review: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row]
+) -> tuple[dict[str, Any], list[Table]]:
+    tables: list[Table] = []
+    run = conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    try:
+        settings = json.loads(run["settings_json"]) if run else {}
+    except json.JSONDecodeError:
+        settings = {}
+    settings = settings if isinstance(settings, dict) else {}
+    t_settings = Table("method-settings", "Settings of the analysis (anything not listed used its default)",
+                       ["Setting", "Value"], ["text", "text"], [[k, v] for k, v in _flatten("", settings)])
+    dedupe_settings = settings.get("dedupe") if isinstance(settings.get("dedupe"), dict) else {}
+    t_dedupe_rules = Table("method-deduplication-rules", "Deduplication rules", ["Setting", "Value", "Source"],
+                           ["text", "text", "text"])
+    effective = {**{k: (v, "default") for k, v in _dedupe_defaults().items()},
+                 **{k: (v, "set for this consultation") for k, v in dedupe_settings.items()}}
+    for k in sorted(effective):
+        for name, value in _flatten(k, effective[k][0]):
+            t_dedupe_rules.rows.append([name, value, effective[k][1]])
+    kinds = Counter(d["kind"] for d in dedupe.values())
+    kind_names = [("unique", "Unique answers"), ("exact", "Exact copies of another answer"),
+                  ("near", "Near copies of another answer"), ("campaign", "Campaign responses"),
+                  ("non-substantive", "No substantive answer")]
+    t_kinds = Table("method-deduplication", "Free-text answers by deduplication outcome", ["Outcome", "Answers"],
+                    ["text", "int"], [[name, kinds.get(k, 0)] for k, name in kind_names] if kinds else [])
+    text_answers = _one(conn, "SELECT COUNT(*) FROM responses WHERE text IS NOT NULL AND TRIM(text) != ''") or 0
+    reviewed = sum(1 for r in review.values() if r["reviewed"])
+    decided = sum(1 for r in review.values() if r["decided"])
+    flagged = sum(1 for r in review.values() if r["quote"])
+    marked = sum(1 for r in review.values() if _spans(r["redactions_json"]))
+    t_review = Table("method-review", "Human review", ["Measure", "Answers"], ["text", "int"], [
+        ["Free-text answers", text_answers],
+        ["Answers read and confirmed by a reviewer", reviewed],
+        ["Answers whose codes a reviewer decided", decided],
+        ["Answers a reviewer chose as a possible quote", flagged],
+        ["Answers where a reviewer marked personal data to remove", marked],
+    ])
+    t_eval = Table("method-agreement", "Agreement between the model's codes and people's codes",
+                   ["Checked on", "Gold standard file"] + [name for _, name in EVALUATION_FIGURES],
+                   ["text", "text"] + ["text"] * len(EVALUATION_FIGURES))
+    for e in conn.execute("SELECT * FROM evaluations ORDER BY at, id"):
+        try:
+            figs = json.loads(e["figures_json"])
+        except json.JSONDecodeError:
+            figs = {}
+        figs = figs if isinstance(figs, dict) else {}
+        row: list[Any] = [e["at"], Path(e["gold_file"]).name]
+        for key, _ in EVALUATION_FIGURES:
+            v = figs.get(key)
+            row.append(f"{v:.3f}" if isinstance(v, float) else (str(v) if v is not None else None))
+        t_eval.rows.append(row)
+    models = [r[0] for r in conn.execute("SELECT DISTINCT model FROM embeddings ORDER BY model")]
+    coders = [r[0] for r in conn.execute("SELECT DISTINCT model_version FROM suggestions ORDER BY model_version")]
+    tables += [t_settings, t_dedupe_rules, t_kinds, t_review, t_eval]
+    method = {
+        "version": run["version"] if run else __version__,
+        "input_hash": run["input_hash"] if run else None,
+        "run_started": run["started"] if run else None,
+        "embedding_models": models,
+        "coding_models": coders,
+        "settings": t_settings,
+        "dedupe_rules": t_dedupe_rules,
+        "dedupe": t_kinds,
+        "review": t_review,
+        "evaluations": t_eval,
+        "reviewed": reviewed,
+        "text_answers": text_answers,
+    }
+    return method, tables
+
+
+# --- rendering -------------------------------------------------------------------------
+
+
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("consult", "templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["md"] = md_escape
+    env.filters["plural"] = plural
+    env.filters["num"] = lambda n: f"{n:,}"
+    env.globals["md_table"] = md_table
+    return env
 
 
 def render_html(data: dict[str, Any]) -> str:
+    """The summary as one self-contained, accessible HTML page."""
     return environment().get_template("summary.html.j2").render(**data)
+
+
+# Inline Markdown syntax; parentheses only make links after brackets, which are escaped.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#!|~])")
+
+
+def md_escape(text: Any) -> str:
+    """Untrusted text as one line of plain Markdown text (no markup, no raw HTML, no govspeak)."""
+    s = " ".join(str(text).split())
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = re.sub(r"^([-+=$%^@])", r"\\\1", s)  # would start a list, heading or govspeak block
+    s = re.sub(r"^(\d+)([.)])(?=\s|$)", r"\1\\\2", s)  # would start an ordered list
+    return s
+
+
+def md_table(table: Table) -> str:
+    """A Markdown pipe table with a bold caption line above it."""
+    if not table.rows:
+        return ""
+    lines = [f"**{md_escape(table.caption)}**", ""]
+    lines.append("| " + " | ".join(md_escape(c) for c in table.columns) + " |")
+    lines.append("|" + "|".join("---:" if k != "text" else "---" for k in table.kinds) + "|")
+    for row in table.display_rows():
+        lines.append("| " + " | ".join(md_escape(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    """The summary as plain Markdown for pasting into a publishing system."""
+    env = environment()
+    env.autoescape = False  # Markdown escaping is done by the ``md`` filter
+    return env.get_template("summary.md.j2").render(**data)
+
+
+def _sheet_names(tables: Sequence[Table]) -> list[str]:
+    names: list[str] = []
+    used: set[str] = set()
+    for t in tables:
+        base = re.sub(r"[\[\]:*?/\\']", "-", t.id)[:31] or "table"
+        name, i = base, 2
+        while name.casefold() in used:
+            suffix = f"-{i}"
+            name, i = base[: 31 - len(suffix)] + suffix, i + 1
+        used.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def render_xlsx(data: dict[str, Any]) -> bytes:
+    """Every table as a sheet of an XLSX workbook (byte-identical for the same data)."""
+    from datetime import datetime
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    fixed = datetime(*XLSX_EPOCH)
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    wb.properties.creator = "consult"
+    wb.properties.title = f"Summary of responses: {data['consultation']['title']}"
+    tables: list[Table] = data["tables"]
+    for t, name in zip(tables, _sheet_names(tables)):
+        ws = wb.create_sheet(name)
+        ws.append([t.caption])
+        ws["A1"].font = Font(bold=True)
+        ws.append(t.columns)
+        for cell in ws[2]:
+            cell.font = Font(bold=True)
+        for row in t.rows:
+            ws.append([None] * len(row))
+            r = ws.max_row
+            for j, (v, k) in enumerate(zip(row, t.kinds), start=1):
+                cell = ws.cell(row=r, column=j)
+                cell.value = v
+                if isinstance(v, str):
+                    cell.data_type = "s"  # text is never a formula
+                elif k == "pct" and v is not None:
+                    cell.number_format = "0%"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _normalise_zip(buf.getvalue())
+
+
+def _normalise_zip(raw: bytes) -> bytes:
+    """The same zip with fixed timestamps and modified-time properties, so output is reproducible."""
+    src = zipfile.ZipFile(io.BytesIO(raw))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>1980-01-01T00:00:00Z\g<2>", body)
+            zi = zipfile.ZipInfo(info.filename, date_time=XLSX_EPOCH)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            dst.writestr(zi, body)
+    return out.getvalue()
+
+
+def _csv_safe(value: Any) -> Any:
+    # A spreadsheet would run text starting with these as a formula.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def render_csv(data: dict[str, Any]) -> dict[str, str]:
+    """Every table as CSV text, keyed by file name."""
+    files: dict[str, str] = {}
+    for t in data["tables"]:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow([_csv_safe(c) for c in t.export_header()])
+        for row in t.export_rows():
+            w.writerow([_csv_safe(v) for v in row])
+        name = f"{t.id}.csv"
+        i = 2
+        while name in files:
+            name, i = f"{t.id}-{i}.csv", i + 1
+        files[name] = buf.getvalue()
+    return files
 
 
 def write_summary(conn: sqlite3.Connection, path: str | Path) -> Path:
@@ -94,3 +922,69 @@ def write_summary(conn: sqlite3.Connection, path: str | Path) -> Path:
     path = Path(path)
     atomic_write_text(path, render_html(summary_data(conn)))
     return path
+
+
+def _db_folder(conn: sqlite3.Connection) -> Path:
+    for row in conn.execute("PRAGMA database_list"):
+        if row[1] == "main" and row[2]:
+            return Path(row[2]).parent
+    raise ConsultError("this workspace is in memory; give an output path")
+
+
+def render(outdir_or_conn: str | Path | sqlite3.Connection, fmt: str = "html", out: str | Path | None = None) -> Path:
+    """Render the summary of a workspace as ``html``, ``md``, ``xlsx`` or ``csv`` (a folder of files).
+
+    By default the output goes beside ``consult.db``: ``summary.html``,
+    ``summary.md``, ``summary.xlsx`` or the folder ``summary-csv/``.
+    """
+    fmt = fmt.lower().lstrip(".")
+    if fmt == "markdown":
+        fmt = "md"
+    if fmt not in FORMATS:
+        raise ConsultError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if isinstance(outdir_or_conn, sqlite3.Connection):
+        conn, close = outdir_or_conn, False
+    else:
+        from consult.store import open_workspace
+
+        conn, close = open_workspace(outdir_or_conn), True
+    try:
+        target = Path(out) if out is not None else _db_folder(conn) / DEFAULT_NAMES[fmt]
+        data = summary_data(conn)
+    finally:
+        if close:
+            conn.close()
+    if fmt == "html":
+        atomic_write_text(target, render_html(data))
+    elif fmt == "md":
+        atomic_write_text(target, render_markdown(data))
+    elif fmt == "xlsx":
+        atomic_write_bytes(target, render_xlsx(data))
+    else:
+        if target.exists() and not target.is_dir():
+            raise ConsultError("CSV output is a folder of files, but a file is in the way", file=target)
+        files = render_csv(data)
+        target.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            atomic_write_bytes(target / name, ("\ufeff" + text).encode("utf-8"))  # BOM: Excel reads UTF-8
+        for old in sorted(target.glob("*.csv")):
+            if old.name not in files:
+                old.unlink()  # a table that no longer exists
+    return target
+
+
+__all__ = [
+    "FORMATS",
+    "Table",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "md_escape",
+    "render",
+    "render_csv",
+    "render_html",
+    "render_markdown",
+    "render_xlsx",
+    "summary_data",
+    "trim_quote",
+    "write_summary",
+]
