@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Optional, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from consult import __version__
 from consult.errors import ConsultError
@@ -98,6 +99,352 @@ def init(
         raise ConsultError("already exists; use --force to overwrite", file=target)
     atomic_write_text(target, draft_config(data_file))
     typer.echo(f"wrote {target}: check the question kinds, ids and respondent fields before `consult analyse`")
+
+
+@app.command()
+@friendly
+def dedupe(
+    file: Path = typer.Argument(..., help="Any CSV (or XLSX/JSONL) with one answer per row."),
+    text_column: str = typer.Option(..., "--text-column", help="The column holding the answer text."),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="A column of unique ids [default: row numbers]."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write groups.csv."),
+    jaccard_threshold: float = typer.Option(0.5, help="Shingle overlap (Jaccard) for near-duplicates."),
+    containment_threshold: float = typer.Option(0.8, help="Share of the shorter text found in the longer (template + addition)."),
+    min_campaign_size: int = typer.Option(10, help="Smallest group reported as a campaign."),
+) -> None:
+    """Group exact copies, near-duplicates and campaigns in any CSV; one output row per answer."""
+    import csv as _csv
+    import io
+
+    from consult.dedupe import Deduplicator
+    from consult.load import read_table
+    from consult.report import atomic_write_text
+
+    table = read_table(file)
+    for col in (text_column, id_column):
+        if col is not None and col not in table.columns:
+            raise ConsultError("no such column", file=file, row=1, column=col)
+    ids = [r[id_column] for r in table.rows] if id_column else [str(n) for n in table.row_numbers]
+    if id_column:
+        seen: dict[str, int] = {}
+        for rid, n in zip(ids, table.row_numbers):
+            if rid in seen:
+                raise ConsultError(f"duplicate id {rid!r} (first on row {seen[rid]})", file=file, row=n, column=id_column)
+            seen[rid] = n
+    result = Deduplicator(
+        jaccard_threshold=jaccard_threshold, containment_threshold=containment_threshold,
+        min_campaign_size=min_campaign_size,
+    ).fit([r[text_column] for r in table.rows], ids=ids).result_
+    buf = io.StringIO()
+    w = _csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", "group_id", "kind", "campaign_id", "similarity", "personal_addition", "non_substantive"])
+    for rec in result.records:
+        w.writerow([rec.id, rec.group_id or "", rec.kind, rec.campaign_id or "", f"{rec.similarity:.3f}",
+                    rec.personal_addition, rec.non_substantive or ""])
+    atomic_write_text(out, buf.getvalue())
+    counts = result.counts()
+    typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + f"; {len(result.campaigns())} campaigns; wrote {out}")
+
+
+@app.command()
+@friendly
+def themes(
+    outdir: Path = typer.Argument(..., help="A workspace folder written by `consult analyse`."),
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="Only this question."),
+) -> None:
+    """Print the candidate themes found for each question."""
+    import json
+
+    from consult.store import open_workspace
+
+    conn = open_workspace(outdir)
+    qs = conn.execute(
+        "SELECT id, text FROM questions WHERE kind != 'closed' AND (? IS NULL OR id = ?) ORDER BY position",
+        (question, question),
+    ).fetchall()
+    if question and not qs:
+        raise ConsultError(f"no free-text question {question!r} in this workspace", file=outdir)
+    for q in qs:
+        typer.echo(f"\n{q['id']}: {q['text']}")
+        rows = conn.execute(
+            "SELECT theme_id, label, terms_json, size FROM themes WHERE question_id = ? ORDER BY size DESC, theme_id",
+            (q["id"],),
+        ).fetchall()
+        note = conn.execute(
+            "SELECT note FROM question_notes WHERE question_id = ? AND stage = 'themes'", (q["id"],)
+        ).fetchone()
+        if note:
+            typer.echo(f"  note: {note[0]}")
+        if not rows:
+            continue
+        typer.echo(f"  {'#':>3}  {'respondents':>11}  {'label':<40} key terms")
+        for r in rows:
+            terms = ", ".join(json.loads(r["terms_json"])[:6])
+            typer.echo(f"  {r['theme_id']:>3}  {r['size']:>11.0f}  {r['label'][:40]:<40} {terms}")
+        un = conn.execute(
+            "SELECT COUNT(*) FROM response_themes WHERE question_id = ? AND theme_id = -1", (q["id"],)
+        ).fetchone()[0]
+        typer.echo(f"  unclustered: {un}")
+
+
+codebook_app = typer.Typer(help="Draft, import, export and check codebooks.", no_args_is_help=True)
+app.add_typer(codebook_app, name="codebook")
+
+
+@codebook_app.command("draft")
+@friendly
+def codebook_draft(
+    outdir: Path = typer.Argument(..., help="A workspace folder written by `consult analyse`."),
+    question: str = typer.Option(..., "--question", "-q", help="The question to draft a codebook for."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the YAML [default: print it]."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a draft codebook from a question's discovered themes, for a reviewer to edit."""
+    import json
+
+    import yaml
+
+    from consult.codebook import Codebook, dump_codebook
+    from consult.report import atomic_write_text
+    from consult.store import open_workspace
+    from consult.themes import slugify
+
+    conn = open_workspace(outdir)
+    rows = conn.execute(
+        "SELECT theme_id, label, terms_json FROM themes WHERE question_id = ? ORDER BY size DESC, theme_id", (question,)
+    ).fetchall()
+    if not rows:
+        raise ConsultError(f"no themes for question {question!r}; run `consult analyse` first", file=outdir)
+    used = {"other", "non-substantive"}
+    codes = []
+    for r in rows:
+        base = slugify(r["label"])
+        cid, i = base, 2
+        while cid in used:
+            cid, i = f"{base}-{i}", i + 1
+        used.add(cid)
+        quotes = [
+            q[0] for q in conn.execute(
+                "SELECT r.text FROM theme_quotes t JOIN responses r ON r.id = t.response_id"
+                " WHERE t.question_id = ? AND t.theme_id = ? ORDER BY t.rank LIMIT 3",
+                (question, r["theme_id"]),
+            )
+        ]
+        terms = ", ".join(json.loads(r["terms_json"])[:6])
+        codes.append({
+            "id": cid, "label": r["label"],
+            "description": f"Answers about: {terms}." if terms else "Answers like the examples.",
+            "examples": quotes,
+        })
+    text = dump_codebook(Codebook.from_dict({"question": question, "title": "Draft from themes: edit me", "codes": codes}))
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists() and not force:
+        raise ConsultError("already exists; use --force to overwrite", file=out)
+    atomic_write_text(out, text)
+    typer.echo(f"wrote {out} ({len(codes)} codes)")
+
+
+@codebook_app.command("import")
+@friendly
+def codebook_import(
+    source: Path = typer.Argument(..., help="A codebook as CSV (code, group, description, examples) or REFI-QDA .qdc."),
+    question: str = typer.Option(..., "--question", "-q", help="The question it is for."),
+    out: Path = typer.Option(..., "--out", "-o", help="The YAML codebook to write."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Turn a CSV or .qdc codebook into consult's YAML."""
+    from consult.codebook import read_codebook_csv, read_qdc, save_codebook
+
+    if out.exists() and not force:
+        raise ConsultError("already exists; use --force to overwrite", file=out)
+    book = read_qdc(source, question) if source.suffix.lower() == ".qdc" else read_codebook_csv(source, question)
+    save_codebook(book, out)
+    typer.echo(f"wrote {out} ({len([c for c in book if not c.builtin])} codes)")
+
+
+@codebook_app.command("export")
+@friendly
+def codebook_export(
+    source: Path = typer.Argument(..., help="A YAML codebook."),
+    out: Path = typer.Option(..., "--out", "-o", help="FILE.csv or FILE.qdc (REFI-QDA, for NVivo, ATLAS.ti, MAXQDA)."),
+) -> None:
+    """Write a YAML codebook as CSV or REFI-QDA .qdc."""
+    from consult.codebook import load_codebook, write_codebook_csv, write_qdc
+
+    book = load_codebook(source)
+    if out.suffix.lower() == ".qdc":
+        write_qdc(book, out)
+    elif out.suffix.lower() == ".csv":
+        write_codebook_csv(book, out, include_ids=True)
+    else:
+        raise ConsultError("choose a .csv or .qdc file name", file=out)
+    typer.echo(f"wrote {out}")
+
+
+@codebook_app.command("check")
+@friendly
+def codebook_check(paths: list[Path] = typer.Argument(..., help="YAML codebooks or folders of them.")) -> None:
+    """Validate codebooks: duplicate ids, unknown parents, empty labels."""
+    from consult.codebook import load_codebook, load_codebooks
+
+    for p in paths:
+        books = load_codebooks(p) if p.is_dir() else {"": load_codebook(p)}
+        for book in books.values():
+            typer.echo(f"{p if not p.is_dir() else p / (book.question + '.yaml')}: ok, {len([c for c in book if not c.builtin])} codes")
+
+
+@app.command()
+@friendly
+def render(
+    outdir: Path = typer.Argument(..., help="A workspace folder written by `consult analyse`."),
+    format: str = typer.Option("html", "--format", "-f", help="html, md, xlsx or csv (a folder of CSV files)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write [default: OUTDIR/summary.<format>]."),
+) -> None:
+    """Render the summary of responses for publication (quotes are redacted)."""
+    from consult.report import render as run
+
+    typer.echo(f"wrote {run(outdir, fmt=format, out=out)}")
+
+
+class _ServeByDefault(TyperGroup):
+    """`consult review OUTDIR` serves; `consult review export|import ...` are subcommands."""
+
+    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["serve", *args]
+        return super().parse_args(ctx, args)
+
+
+review_app = typer.Typer(
+    cls=_ServeByDefault,
+    help="Review answers in a local web app (`consult review OUTDIR`), or round-trip a spreadsheet.",
+    no_args_is_help=True,
+)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("serve")
+@friendly
+def review_serve(
+    outdir: Path = typer.Argument(..., help="A workspace folder written by `consult analyse`."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on; anything but loopback needs --token."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    token: Optional[str] = typer.Option(None, help="Shared access token (required off loopback)."),
+) -> None:
+    """Start the review app on this machine and print its address."""
+    from consult.review.app import serve
+
+    serve(outdir, host=host, port=port, token=token)
+
+
+@review_app.command("export")
+@friendly
+def review_export(
+    outdir: Path = typer.Argument(..., help="A workspace folder."),
+    xlsx: Path = typer.Option(..., "--xlsx", help="The workbook to write: a sheet per question, a column per code."),
+) -> None:
+    """Export answers and their codes to a spreadsheet for review in Excel."""
+    from consult.review.sheets import export_xlsx
+    from consult.store import open_workspace
+
+    typer.echo(f"wrote {export_xlsx(open_workspace(outdir), xlsx)}")
+
+
+@review_app.command("import")
+@friendly
+def review_import(
+    outdir: Path = typer.Argument(..., help="A workspace folder."),
+    file: Path = typer.Argument(..., help="A workbook written by `consult review export` and edited."),
+    reviewer: str = typer.Option(..., "--reviewer", help="Your name, recorded in the audit trail."),
+) -> None:
+    """Apply a reviewed spreadsheet as audited decisions (all or nothing)."""
+    from consult.review.sheets import import_xlsx
+    from consult.store import open_workspace
+
+    typer.echo(str(import_xlsx(open_workspace(outdir), file, reviewer)))
+
+
+def _workspace_codings(conn) -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for r in conn.execute(
+        "SELECT r.respondent_id || ':' || r.question_id AS key, f.code_id FROM responses r"
+        " LEFT JOIN final_codes f ON f.response_id = r.id WHERE r.text IS NOT NULL"
+    ):
+        s = out.setdefault(r["key"], set())
+        if r["code_id"]:
+            s.add(r["code_id"])
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+@app.command()
+@friendly
+def evaluate(
+    gold: Path = typer.Argument(..., help="Gold codes: CSV with response_id, code (or respondent_id, question, code)."),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help="Score this workspace's codes (response ids are RESPONDENT:QUESTION)."),
+    predicted: Optional[Path] = typer.Option(None, "--predicted", "-p", help="Or score a second coder's CSV (response_id, code)."),
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="Only answers to this question (workspace)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Agreement with a gold coding: micro/macro/per-answer F1, per-code P/R/F1, Cohen's kappa, alpha (MASI)."""
+    import json
+
+    from consult.evaluate import agreement, read_codings_csv
+    from consult.store import log_event, now, open_workspace, transaction
+
+    if (workspace is None) == (predicted is None):
+        raise ConsultError("give exactly one of --workspace or --predicted")
+    gold_codes = _read_gold(gold)
+    conn = None
+    if workspace is not None:
+        conn = open_workspace(workspace)
+        pred = _workspace_codings(conn)
+        unknown = [k for k in gold_codes if k not in pred]
+        if unknown:
+            raise ConsultError(f"{len(unknown)} gold response ids are not in the workspace, e.g. {unknown[0]!r}", file=gold)
+    else:
+        pred = read_codings_csv(predicted)
+    if question:
+        gold_codes = {k: v for k, v in gold_codes.items() if k.endswith(f":{question}")}
+        if not gold_codes:
+            raise ConsultError(f"no gold codes for question {question!r}", file=gold)
+    codes = sorted({c for v in gold_codes.values() for c in v} | {c for k in gold_codes for c in pred.get(k, ())})
+    report = agreement(pred, gold_codes, codes)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), sort_keys=True))
+    else:
+        typer.echo(report.format_table())
+    if conn is not None:
+        with transaction(conn):
+            conn.execute(
+                "INSERT INTO evaluations (at, gold_file, figures_json) VALUES (?, ?, ?)",
+                (now(), str(gold), json.dumps({k: v for k, v in report.to_dict().items() if k != "per_code"}, sort_keys=True)),
+            )
+
+
+def _read_gold(path: Path) -> dict[str, frozenset[str]]:
+    """Gold codes keyed by response id; a respondent_id + question file is keyed RESPONDENT:QUESTION."""
+    import csv as _csv
+
+    from consult.evaluate import read_codings_csv
+
+    if not path.is_file():
+        raise ConsultError("no such file", file=path)
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        header = [h.strip().lower() for h in next(_csv.reader(f), [])]
+    if "response_id" in header or not {"respondent_id", "question"} <= set(header):
+        return read_codings_csv(path)
+    out: dict[str, set[str]] = {}
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        for n, row in enumerate(_csv.DictReader(f), start=2):
+            row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+            if not row.get("respondent_id") or not row.get("question"):
+                raise ConsultError("blank respondent_id or question", file=path, row=n)
+            s = out.setdefault(f"{row['respondent_id']}:{row['question']}", set())
+            if row.get("code"):
+                s.add(row["code"])
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -110,12 +110,394 @@ def ingest(conn: sqlite3.Connection, c: Consultation, cfg: Config) -> int:
     return kept
 
 
-Stage = Callable[[sqlite3.Connection, Config, Consultation], list[str]]
+Stage = Callable[[sqlite3.Connection, Config, bool], list[str]]
+
+
+def _settings(cfg: Config, name: str) -> dict:
+    return dict(cfg.settings.get(name, {}))
+
+
+def _text_questions(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute("SELECT id, kind FROM questions WHERE kind IN ('open', 'hybrid') ORDER BY position").fetchall()
+
+
+def _set_note(conn: sqlite3.Connection, question_id: str, stage: str, note: str | None) -> None:
+    conn.execute("DELETE FROM question_notes WHERE question_id = ? AND stage = ?", (question_id, stage))
+    if note:
+        conn.execute("INSERT INTO question_notes VALUES (?, ?, ?)", (question_id, stage, note))
+
+
+# --- deduplicate -----------------------------------------------------------------------
+
+
+def dedupe_params(cfg: Config) -> dict:
+    """Deduplicator settings from the config's optional [dedupe] table."""
+    allowed = {
+        "jaccard_threshold", "containment_threshold", "min_containment_shingles", "num_perm",
+        "shingle_size", "min_sentence_words", "min_campaign_size", "min_campaign_words", "random_state",
+    }
+    params = _settings(cfg, "dedupe")
+    unknown = set(params) - allowed
+    if unknown:
+        from consult.errors import ConsultError
+
+        raise ConsultError(f"[dedupe]: unknown setting(s) {', '.join(sorted(unknown))}", file=cfg.path)
+    return params
+
+
+def stage_dedupe(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
+    """Classify every free-text answer: unique, exact or near copy, campaign, or non-substantive."""
+    from consult.dedupe import Deduplicator
+
+    params = dedupe_params(cfg)
+    for q in _text_questions(conn):
+        rows = conn.execute(
+            "SELECT id, text FROM responses WHERE question_id = ? ORDER BY id", (q["id"],)
+        ).fetchall()
+        overrides = {
+            r["response_id"]: r["decision"].removeprefix("group:")
+            for r in conn.execute(
+                "SELECT o.response_id, o.decision FROM dedupe_overrides o"
+                " JOIN responses r ON r.id = o.response_id WHERE r.question_id = ?",
+                (q["id"],),
+            )
+        }
+        result = Deduplicator(**params).fit(
+            [r["text"] for r in rows], ids=[r["id"] for r in rows], overrides=overrides
+        ).result_
+        # Group and campaign ids are made unique per question.
+        gid = lambda g: None if g is None else f"{q['id']}:{g}"  # noqa: E731
+        with transaction(conn):
+            ids = [r["id"] for r in rows]
+            conn.execute(
+                "DELETE FROM response_dedupe WHERE response_id IN (SELECT id FROM responses WHERE question_id = ?)",
+                (q["id"],),
+            )
+            conn.execute("DELETE FROM dedupe_groups WHERE question_id = ?", (q["id"],))
+            conn.execute("DELETE FROM campaigns WHERE question_id = ?", (q["id"],))
+            for g in result.groups:
+                if g.is_campaign:
+                    conn.execute(
+                        "INSERT INTO campaigns (id, question_id, template, size) VALUES (?, ?, ?, ?)",
+                        (gid(g.group_id), q["id"], g.canonical_text, g.size),
+                    )
+            conn.executemany(
+                "INSERT INTO dedupe_groups (id, question_id, canonical_response_id, canonical_text, size, campaign_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (gid(g.group_id), q["id"], g.canonical_id, g.canonical_text, g.size,
+                     gid(g.group_id) if g.is_campaign else None)
+                    for g in result.groups
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO response_dedupe (response_id, kind, group_id, campaign_id, similarity,"
+                " personal_addition, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (rec.id, rec.kind, gid(rec.group_id), gid(rec.campaign_id), rec.similarity,
+                     rec.personal_addition or None, rec.non_substantive)
+                    for rec in result.records
+                ],
+            )
+            assert len(result.records) == len(ids)
+    return []
+
+
+# --- analysis units --------------------------------------------------------------------
+
+
+@dataclass
+class Unit:
+    """A text analysed once: an answer, a campaign template (weighted) or a personal addition."""
+
+    text: str
+    weight: float
+    response_ids: list[int]
+    kind: str  # answer | template | addition
+
+
+def analysis_units(conn: sqlite3.Connection, question_id: str) -> list[Unit]:
+    """What later stages analyse for a question: every substantive answer once.
+
+    A campaign's template counts once with the campaign's size as its weight, and
+    each member's personal addition is analysed as an answer of its own.
+    """
+    rows = conn.execute(
+        "SELECT r.id, r.text, d.kind, d.campaign_id, d.personal_addition FROM responses r"
+        " LEFT JOIN response_dedupe d ON d.response_id = r.id"
+        " WHERE r.question_id = ? ORDER BY r.id",
+        (question_id,),
+    ).fetchall()
+    units: list[Unit] = []
+    campaigns: dict[str, Unit] = {}
+    templates = {
+        r["id"]: r["template"] for r in conn.execute("SELECT id, template FROM campaigns WHERE question_id = ?", (question_id,))
+    }
+    for r in rows:
+        text = (r["text"] or "").strip()
+        if not text or r["kind"] == "non-substantive":
+            continue
+        if r["kind"] == "campaign" and r["campaign_id"] in templates:
+            unit = campaigns.get(r["campaign_id"])
+            if unit is None:
+                unit = campaigns[r["campaign_id"]] = Unit(templates[r["campaign_id"]], 0.0, [], "template")
+                units.append(unit)
+            unit.weight += 1
+            unit.response_ids.append(r["id"])
+            addition = (r["personal_addition"] or "").strip()
+            if addition:
+                units.append(Unit(addition, 1.0, [r["id"]], "addition"))
+        else:
+            units.append(Unit(text, 1.0, [r["id"]], "answer"))
+    return units
+
+
+# --- embed and find themes -------------------------------------------------------------
+
+
+_EMBEDDERS: dict[str, object] = {}
+
+
+def make_embedder(cfg: Config, progress: bool):
+    """The configured embedder ([embed] table); loaded once per process and reused."""
+    from consult.embed import Embedder
+
+    params = _settings(cfg, "embed")
+    model = params.pop("model", None)
+    if model is not None and not Path(str(model)).is_absolute():
+        model = str((cfg.path.parent / str(model)).resolve())
+    key = json.dumps([model, params], sort_keys=True, default=str)
+    embedder = _EMBEDDERS.get(key)
+    if embedder is None:
+        embedder = _EMBEDDERS[key] = Embedder(model=model, show_progress=progress, **params)
+    embedder.show_progress = progress  # type: ignore[attr-defined]
+    return embedder
+
+
+def unit_embeddings(conn: sqlite3.Connection, units: list[Unit], embedder) -> "np.ndarray":
+    from consult.embed import EmbeddingCache, embed_cached
+
+    return embed_cached([u.text for u in units], embedder, EmbeddingCache(conn))
+
+
+def theme_params(cfg: Config) -> dict:
+    params = _settings(cfg, "themes")
+    params.setdefault("random_state", 42)
+    return params
+
+
+def stage_themes(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
+    """Embed each unit once (cached) and find candidate themes per question."""
+    from consult.themes import ThemeFinder, theme_split
+
+    embedder = make_embedder(cfg, progress)
+    params = theme_params(cfg)
+    notes: list[str] = []
+    for q in _text_questions(conn):
+        units = analysis_units(conn, q["id"])
+        emb = unit_embeddings(conn, units, embedder) if units else None
+        texts = [u.text for u in units]
+        weights = [u.weight for u in units]
+        if units:
+            result = ThemeFinder(**params).fit(texts, emb, weights=weights)
+        else:
+            from consult.themes import ThemeResult
+            import numpy as np
+
+            result = ThemeResult(themes=[], labels=np.zeros(0, dtype=int), unclustered=[], note="No substantive answers")
+        options = {
+            r["id"]: r["option"]
+            for r in conn.execute("SELECT id, option FROM responses WHERE question_id = ?", (q["id"],))
+        }
+        # Split by closed answer counts respondents: a template stands for each member's own answer.
+        split_labels, split_answers = [], []
+        for u, lab in zip(units, result.labels.tolist()):
+            if u.kind == "addition":
+                continue
+            for rid in u.response_ids:
+                split_labels.append(lab)
+                split_answers.append(options.get(rid) or "No answer")
+        split = theme_split(split_labels, split_answers) if q["kind"] == "hybrid" and split_labels else {}
+        with transaction(conn):
+            conn.execute(
+                "DELETE FROM response_themes WHERE question_id = ?", (q["id"],)
+            )
+            conn.execute("DELETE FROM theme_quotes WHERE question_id = ?", (q["id"],))
+            conn.execute("DELETE FROM themes WHERE question_id = ?", (q["id"],))
+            for t in result.themes:
+                conn.execute(
+                    "INSERT INTO themes (question_id, theme_id, label, terms_json, size, split_json) VALUES (?, ?, ?, ?, ?, ?)",
+                    (q["id"], t.id, t.label, json.dumps(t.terms), float(t.size),
+                     json.dumps(split.get(t.id, {}), sort_keys=True)),
+                )
+                for rank, i in enumerate(t.quotes):
+                    conn.execute(
+                        "INSERT INTO theme_quotes (question_id, theme_id, response_id, rank) VALUES (?, ?, ?, ?)",
+                        (q["id"], t.id, units[i].response_ids[0], rank),
+                    )
+            for u, lab in zip(units, result.labels.tolist()):
+                if u.kind == "addition":
+                    continue
+                conn.executemany(
+                    "INSERT OR REPLACE INTO response_themes (response_id, question_id, theme_id) VALUES (?, ?, ?)",
+                    [(rid, q["id"], int(lab)) for rid in u.response_ids],
+                )
+            _set_note(conn, q["id"], "themes", result.note)
+        if result.note:
+            notes.append(f"{q['id']}: {result.note}")
+    return notes
+
+
+# --- codebook and assign ---------------------------------------------------------------
+
+
+def codebook_folder(cfg: Config) -> Path:
+    """Where the consultation's codebooks live: [codebook] folder, else codebook/<id>/ up from the config."""
+    folder = _settings(cfg, "codebook").get("folder")
+    if folder:
+        return (cfg.path.parent / str(folder)).resolve()
+    for base in [cfg.path.parent, *cfg.path.parent.parents]:
+        candidate = base / "codebook" / cfg.id
+        if candidate.is_dir():
+            return candidate
+    return cfg.path.parent / "codebook"
+
+
+def sync_codebook(conn: sqlite3.Connection, question_id: str, codebook) -> None:
+    """Bring the workspace codes in line with the codebook file; reviewers' edits win."""
+    existing = {
+        r["id"]: r for r in conn.execute("SELECT * FROM codes WHERE question_id = ?", (question_id,))
+    }
+    in_file = set()
+    for pos, code in enumerate(codebook):
+        in_file.add(code.id)
+        row = existing.get(code.id)
+        if row is not None and row["source"] == "reviewer":
+            continue
+        values = (
+            code.label, code.description, json.dumps(list(code.examples), ensure_ascii=False),
+            json.dumps(list(code.counter_examples), ensure_ascii=False), code.parent, code.colour,
+            int(code.builtin), pos,
+        )
+        if row is None:
+            conn.execute(
+                "INSERT INTO codes (question_id, id, label, description, examples_json, counter_examples_json,"
+                " parent, colour, builtin, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (question_id, code.id, *values),
+            )
+        else:
+            conn.execute(
+                "UPDATE codes SET label=?, description=?, examples_json=?, counter_examples_json=?, parent=?,"
+                " colour=?, builtin=?, position=?, status='active' WHERE question_id=? AND id=?",
+                (*values, question_id, code.id),
+            )
+    for cid, row in existing.items():
+        if cid not in in_file and row["source"] == "file" and row["status"] == "active":
+            conn.execute("UPDATE codes SET status='deleted' WHERE question_id=? AND id=?", (question_id, cid))
+
+
+def workspace_codes(conn: sqlite3.Connection, question_id: str) -> list:
+    """The active codes of a question in the workspace, as codebook Codes."""
+    from consult.codebook import Code
+
+    return [
+        Code(
+            id=r["id"], label=r["label"], description=r["description"],
+            examples=tuple(json.loads(r["examples_json"])), counter_examples=tuple(json.loads(r["counter_examples_json"])),
+            parent=r["parent"], colour=r["colour"], builtin=bool(r["builtin"]),
+        )
+        for r in conn.execute(
+            "SELECT * FROM codes WHERE question_id = ? AND status = 'active' ORDER BY position, id", (question_id,)
+        )
+    ]
+
+
+def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
+    """Code every substantive answer against its question's codebook, learning from reviewers."""
+    import numpy as np
+
+    from consult.assign import MODEL_VERSION, CodeAssigner, embed_codebook
+    from consult.codebook import load_codebook
+
+    folder = codebook_folder(cfg)
+    embedder = make_embedder(cfg, progress)
+    params = _settings(cfg, "assign")
+    params.setdefault("random_state", 0)
+    notes: list[str] = []
+    for q in _text_questions(conn):
+        path = folder / f"{q['id']}.yaml"
+        with transaction(conn):
+            if path.is_file():
+                sync_codebook(conn, q["id"], load_codebook(path))
+        codes = [c for c in workspace_codes(conn, q["id"]) if c.id not in ("other", "non-substantive")]
+        rows = conn.execute(
+            "SELECT r.id, d.kind FROM responses r LEFT JOIN response_dedupe d ON d.response_id = r.id"
+            " WHERE r.question_id = ? AND (trim(coalesce(r.text, '')) = '' OR d.kind = 'non-substantive')",
+            (q["id"],),
+        ).fetchall()
+        non_substantive = [r["id"] for r in rows]
+        if not codes:
+            with transaction(conn):
+                conn.execute(
+                    "DELETE FROM suggestions WHERE response_id IN (SELECT id FROM responses WHERE question_id = ?)",
+                    (q["id"],),
+                )
+                _set_note(conn, q["id"], "assign", f"No codebook ({path.name}): answers are not coded yet")
+            notes.append(f"{q['id']}: no codebook at {path}; answers not coded")
+            continue
+        units = analysis_units(conn, q["id"])
+        emb = unit_embeddings(conn, units, embedder) if units else np.zeros((0, 0), np.float32)
+        # What people decided is the training data.
+        reviewed = conn.execute(
+            "SELECT r.id, r.text FROM responses r JOIN review_state s ON s.response_id = r.id AND s.decided = 1"
+            " WHERE r.question_id = ? AND trim(coalesce(r.text, '')) != '' ORDER BY r.id",
+            (q["id"],),
+        ).fetchall()
+        known = {c.id for c in codes} | {"other"}
+        labels = []
+        for r in reviewed:
+            got = {
+                x[0] for x in conn.execute("SELECT code_id FROM human_codes WHERE response_id = ?", (r["id"],))
+            }
+            got = (got & known) or {"other"}
+            labels.append(got)
+        reviewed_texts = [r["text"] for r in reviewed]
+        from consult.embed import EmbeddingCache, embed_cached
+
+        r_emb = embed_cached(reviewed_texts, embedder, EmbeddingCache(conn)) if reviewed else None
+        code_emb = embed_codebook(codes, lambda t: embed_cached(list(t), embedder, EmbeddingCache(conn)))
+        assigner = CodeAssigner(**params).fit(
+            codes, reviewed_texts, r_emb, labels, code_embeddings=code_emb,
+            unlabeled_embeddings=emb if len(units) else None,
+        )
+        predictions = assigner.predict([u.text for u in units], emb) if units else []
+        per_response: dict[int, dict[str, float]] = {}
+        for u, pred in zip(units, predictions):
+            for rid in u.response_ids:
+                slot = per_response.setdefault(rid, {})
+                for a in pred:
+                    slot[a.code] = max(slot.get(a.code, 0.0), float(a.confidence))
+        with transaction(conn):
+            conn.execute(
+                "DELETE FROM suggestions WHERE response_id IN (SELECT id FROM responses WHERE question_id = ?)",
+                (q["id"],),
+            )
+            conn.executemany(
+                "INSERT INTO suggestions (response_id, code_id, confidence, model_version) VALUES (?, ?, ?, ?)",
+                [
+                    (rid, code, round(conf, 6), MODEL_VERSION)
+                    for rid, slot in sorted(per_response.items())
+                    for code, conf in sorted(slot.items())
+                ]
+                + [(rid, "non-substantive", 1.0, MODEL_VERSION) for rid in non_substantive],
+            )
+            _set_note(conn, q["id"], "assign", None)
+    return notes
 
 
 def stages() -> list[tuple[str, Stage]]:
     """The machine stages after loading, in order; each returns notes for the run log."""
-    return []
+    return [("dedupe", stage_dedupe), ("themes", stage_themes), ("assign", stage_assign)]
 
 
 def analyse(
@@ -147,7 +529,7 @@ def analyse(
             if name in skip:
                 continue
             log.info("stage %s", name)
-            notes += stage(conn, cfg, consultation)
+            notes += stage(conn, cfg, progress)
         summary = write_summary(conn, out / "summary.html")
         with transaction(conn):
             conn.execute("UPDATE runs SET finished = ?, status = 'finished' WHERE id = ?", (now(), run_id))
