@@ -63,7 +63,7 @@ def test_round_trip_applies_only_changed_rows(conn, tmp_path):
     s1 = queries.answer_state(conn, 1)
     assert s1.decided and "other" in s1.final_codes
     s3 = queries.answer_state(conn, 3)
-    assert s3.reviewed and not s3.decided and s3.final_codes == before_3.final_codes
+    assert s3.reviewed and s3.decided and s3.final_codes == before_3.final_codes
     evs = conn.execute("SELECT reviewer, entity_id, action FROM events ORDER BY id").fetchall()
     assert [tuple(e) for e in evs] == [("Carol", "1", "codes"), ("Carol", "3", "reviewed")]
     # importing the same file again changes nothing (rows now match)

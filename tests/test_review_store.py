@@ -76,12 +76,17 @@ def test_version_conflict_keeps_the_first_change(conn):
 
 
 def test_mark_reviewed_and_quote_flag(conn):
+    shown = queries.answer_state(conn, 4).final_codes
     s = actions.mark_reviewed(conn, 4, "Ann", expected_version=0)
-    assert s.reviewed and not s.decided and s.version == 1
+    # marking reviewed confirms the codes shown: they become the person's decision
+    assert s.reviewed and s.decided and s.human_codes == shown and s.version == 1
     s = actions.set_quote(conn, 4, "Bob", True, expected_version=1)
     assert s.quote and s.reviewer == "Bob" and s.version == 2
     acts = [(e["action"], json.loads(e["after_json"])) for e in events(conn, entity_id=4)]
-    assert acts == [("reviewed", {"reviewed": True, "version": 1}), ("quote", {"quote": True, "version": 2})]
+    assert acts == [
+        ("reviewed", {"reviewed": True, "decided": True, "codes": shown, "version": 1}),
+        ("quote", {"quote": True, "version": 2}),
+    ]
     assert actions.mark_reviewed(conn, 4, "Ann", False).reviewed is False
 
 

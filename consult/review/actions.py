@@ -61,8 +61,8 @@ def update_answer(
 ) -> AnswerState:
     """Change an answer's codes, reviewed flag, quote flag and/or redactions; return its new state.
 
-    Codes become the answer's decision only when they differ from its current
-    final codes (or it was already decided). Nothing changes, and no event is
+    Codes become the answer's decision when they differ from its current final
+    codes (or it was already decided), and when the answer is marked reviewed. Nothing changes, and no event is
     written, when the values are already there.
     """
     reviewer = check_reviewer(reviewer)
@@ -88,6 +88,12 @@ def update_answer(
                 after.update(decided=True, codes=new)
         if reviewed is not None and bool(reviewed) != state.reviewed:
             before["reviewed"], after["reviewed"] = state.reviewed, bool(reviewed)
+        if reviewed and not decided:
+            # Marking an answer reviewed confirms the codes it shows: they become the
+            # person's decision, so re-runs keep them and the model learns from them.
+            decided, human = True, list(state.final_codes)
+            before.update(decided=False, codes=state.final_codes)
+            after.update(decided=True, codes=human)
         if quote is not None and bool(quote) != state.quote:
             before["quote"], after["quote"] = state.quote, bool(quote)
         spans = state.redactions
@@ -117,7 +123,7 @@ def update_answer(
             )
         before["version"], after["version"] = state.version, version
         action = "revert" if revert_to_model and "decided" in after and "codes" not in after else "+".join(
-            k for k in ("codes", "reviewed", "quote", "redactions") if k in after)
+            k for k in ("codes", "reviewed", "quote", "redactions") if k in after and before.get(k) != after[k])
         log_event(conn, reviewer, "answer", response_id, action, before, after)
         new_state = answer_state(conn, response_id)
         assert new_state is not None
