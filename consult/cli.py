@@ -202,41 +202,38 @@ def codebook_draft(
     """Write a draft codebook from a question's discovered themes, for a reviewer to edit."""
     import json
 
-    import yaml
+    import numpy as np
 
     from consult.codebook import Codebook, dump_codebook
     from consult.report import atomic_write_text
     from consult.store import open_workspace
-    from consult.themes import slugify
+    from consult.themes import Theme, ThemeResult, draft_codebook
 
     conn = open_workspace(outdir)
     rows = conn.execute(
-        "SELECT theme_id, label, terms_json FROM themes WHERE question_id = ? ORDER BY size DESC, theme_id", (question,)
+        "SELECT theme_id, label, terms_json, size FROM themes WHERE question_id = ? ORDER BY size DESC, theme_id",
+        (question,),
     ).fetchall()
     if not rows:
         raise ConsultError(f"no themes for question {question!r}; run `consult analyse` first", file=outdir)
-    used = {"other", "non-substantive"}
-    codes = []
+    texts: list[str] = []
+    found = []
     for r in rows:
-        base = slugify(r["label"])
-        cid, i = base, 2
-        while cid in used:
-            cid, i = f"{base}-{i}", i + 1
-        used.add(cid)
         quotes = [
             q[0] for q in conn.execute(
                 "SELECT r.text FROM theme_quotes t JOIN responses r ON r.id = t.response_id"
-                " WHERE t.question_id = ? AND t.theme_id = ? ORDER BY t.rank LIMIT 3",
+                " WHERE t.question_id = ? AND t.theme_id = ? ORDER BY t.rank",
                 (question, r["theme_id"]),
             )
         ]
-        terms = ", ".join(json.loads(r["terms_json"])[:6])
-        codes.append({
-            "id": cid, "label": r["label"],
-            "description": f"Answers about: {terms}." if terms else "Answers like the examples.",
-            "examples": quotes,
-        })
-    text = dump_codebook(Codebook.from_dict({"question": question, "title": "Draft from themes: edit me", "codes": codes}))
+        found.append(Theme(r["theme_id"], r["label"], json.loads(r["terms_json"]),
+                           list(range(len(texts), len(texts) + len(quotes))), r["size"], []))
+        texts += quotes
+    draft = draft_codebook(ThemeResult(found, np.zeros(0, dtype=int), []), question, texts)
+    draft["title"] = "Draft from discovered themes: edit before use"
+    book = Codebook.from_dict(draft)
+    codes = [c for c in book if not c.builtin]
+    text = dump_codebook(book)
     if out is None:
         typer.echo(text, nl=False)
         return
