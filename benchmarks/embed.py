@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from consult.embed import Embedder, cpu_supports_bf16
+from _machine import machine  # benchmarks/ is on sys.path when a script here is run
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "banking77" / "test.csv"
 FALLBACK = [
@@ -31,9 +31,6 @@ FALLBACK = [
 
 
 def main() -> None:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from themes import machine  # benchmarks/themes.py: one place for the machine description
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--batch-size", type=int, default=32)

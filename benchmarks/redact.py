@@ -10,8 +10,6 @@ and "all", plus throughput and the machine it ran on.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -20,20 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from consult.redact import Redactor, evaluate  # noqa: E402
+from _machine import machine  # benchmarks/ is on sys.path when a script here is run
 
 DEFAULT_CORPUS = ROOT / "tests" / "fixtures" / "redaction_corpus.jsonl"
 
-
-def machine() -> str:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.platform()}; {os.cpu_count()} cpus; {model or platform.processor()}"
 
 
 def main(path: Path = DEFAULT_CORPUS) -> dict:

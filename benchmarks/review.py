@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import shutil
 import statistics
@@ -23,20 +21,10 @@ from consult.review import queries
 from consult.review.app import create_app
 from consult.review.demo import build_demo_workspace
 from consult.store import connect
+from _machine import machine  # benchmarks/ is on sys.path when a script here is run
 
 CACHE = Path("/tmp/consult-cache/review-bench")
 
-
-def machine() -> str:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.platform()}; {os.cpu_count()} cpus; {model}"
 
 
 def workspace(questions: int, answers: int) -> Path:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sqlite3
 import time
 from pathlib import Path
@@ -27,21 +26,10 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from consult.embed import Embedder, EmbeddingCache, embed_cached, text_hash
 from consult.themes import ThemeFinder
+from _machine import machine  # benchmarks/ is on sys.path when a script here is run
 
 CACHE = Path("/tmp/consult-cache")
 
-
-def machine() -> str:
-    """Platform, CPU count and CPU model."""
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.platform()}; {os.cpu_count()} cpus; {model or platform.processor()}"
 
 
 def main() -> None:

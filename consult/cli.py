@@ -388,7 +388,7 @@ def evaluate(
     import json
 
     from consult.evaluate import agreement, read_codings_csv
-    from consult.store import log_event, now, open_workspace, transaction
+    from consult.store import now, open_workspace, transaction
 
     if (workspace is None) == (predicted is None):
         raise ConsultError("give exactly one of --workspace or --predicted")

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from consult import __version__
 from consult.config import Config, load_config
 from consult.load import load
@@ -274,7 +276,7 @@ def make_embedder(cfg: Config, progress: bool):
     return embedder
 
 
-def unit_embeddings(conn: sqlite3.Connection, units: list[Unit], embedder) -> "np.ndarray":
+def unit_embeddings(conn: sqlite3.Connection, units: list[Unit], embedder) -> np.ndarray:
     from consult.embed import EmbeddingCache, embed_cached
 
     return embed_cached([u.text for u in units], embedder, EmbeddingCache(conn))
@@ -302,7 +304,6 @@ def stage_themes(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
             result = ThemeFinder(**params).fit(texts, emb, weights=weights)
         else:
             from consult.themes import ThemeResult
-            import numpy as np
 
             result = ThemeResult(themes=[], labels=np.zeros(0, dtype=int), unclustered=[], note="No substantive answers")
         options = {
@@ -414,8 +415,6 @@ def workspace_codes(conn: sqlite3.Connection, question_id: str) -> list:
 
 def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
     """Code every substantive answer against its question's codebook, learning from reviewers."""
-    import numpy as np
-
     from consult.assign import MODEL_VERSION, CodeAssigner, embed_codebook
     from consult.codebook import load_codebook
 
