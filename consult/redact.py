@@ -549,13 +549,16 @@ class Redactor:
         if self._name_list:
             for m in _NAME_TOKEN.finditer(text):
                 word = m.group()
-                if len(word) < 3 or not self._is_listed(word) or self._is_ordinary(word):
+                if not self._is_listed(word) or self._is_ordinary(word):
                     continue
                 if _PLACE_BEFORE.search(text[max(0, m.start() - 8):m.start()]):
                     continue
                 if _PLACE_AFTER.match(text, m.end()):
                     continue
-                found.append((m.start(), self._extend_surname(text, m.end())))
+                end = self._extend_surname(text, m.end())
+                if len(word) < 3 and end == m.end():
+                    continue  # a two-letter name ("Jo") alone is too easily something else
+                found.append((m.start(), end))
 
         # "Jessica, Ellie and Ruby": listed names joined to a found name
         found.sort()

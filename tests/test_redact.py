@@ -319,3 +319,10 @@ def test_corpus_recall_targets(corpus):
     assert scores["all"]["precision"] >= 0.90
     for kind in ("address", "date_of_birth", "url"):
         assert scores[kind]["recall"] >= 0.90
+
+
+def test_short_given_names_with_a_surname() -> None:
+    # Found by the publication tests: a campaign letter signed off "Write to Jo Bloggs at ...".
+    assert redact("Write to Jo Bloggs at jo@example.org.") == "Write to [name] at [email]."
+    assert redact("Ask Liz about it.") == "Ask [name] about it."
+    assert redact("Jo said the advocate was kind.") == "Jo said the advocate was kind."  # alone: left
