@@ -187,3 +187,32 @@ def test_responses_file_is_small_utf8() -> None:
     assert len(data) < 8_000_000
     assert not data.startswith(b"\xef\xbb\xbf")
     data.decode("utf-8")
+
+
+def test_same_point_rarely_same_sentence(rows, config) -> None:
+    # Outside the campaigns, long sentences are almost never shared by several respondents.
+    for q in config["questions"]:
+        if "text_column" not in q:
+            continue
+        owners: dict[str, set[int]] = {}
+        for i, a in enumerate(answers(rows, config, q["id"])):
+            if "Every Child Heard" in a or "Lived Experience Counts" in a:
+                continue
+            for s in re.split(r"[.!?\n]+", a):
+                key = " ".join(re.sub(r"[^\w\s]", " ", s.lower()).split())
+                if len(key.split()) >= 15:
+                    owners.setdefault(key, set()).add(i)
+        shared = [k for k, v in owners.items() if len(v) >= 5]
+        assert len(shared) <= 0.01 * len(owners) + 2, (q["id"], shared[:3])
+
+
+def test_codebook_examples_are_not_copied_from_answers(codebooks, rows, config) -> None:
+    def key(s: str) -> str:
+        return " ".join(re.sub(r"[^\w\s]", " ", s.casefold().replace("'", "").replace("’", "")).split())
+
+    seen = {key(p) for q in config["questions"] if "text_column" in q
+            for a in answers(rows, config, q["id"]) for p in [a, *re.split(r"[.!?\n]+", a)]}
+    for book in codebooks.values():
+        for c in book["codes"]:
+            for e in c["examples"] + c["counter_examples"]:
+                assert key(e) not in seen, (book["question"], c["id"], e)

@@ -25,6 +25,7 @@ import csv
 import io
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -882,9 +883,12 @@ OPENERS = {
     "org": ["", "", "In our view, ", "Our experience is that ", "From our work with children, "],
 }
 LEADS = {
-    "Agree": ["Yes.", "Agree.", "Definitely.", "Absolutely.", "Yes!", "I agree.", "Strongly agree.", "Yes -"],
-    "Disagree": ["No.", "I disagree.", "Not really.", "No -", "Disagree.", "I don't agree."],
-    "Not sure": ["Not sure.", "Hard to say.", "It depends.", "Mixed feelings.", "Unsure."],
+    "Agree": ["Yes.", "Agree.", "Definitely.", "Absolutely.", "Yes!", "I agree.", "Strongly agree.", "Yes -",
+              "Yes, I agree.", "Agreed.", "100%.", "Yes, definitely.", "Totally agree.", "Of course.", "Yes, 100%."],
+    "Disagree": ["No.", "I disagree.", "Not really.", "No -", "Disagree.", "I don't agree.", "Not as it stands.",
+                 "No, I don't think so.", "Strongly disagree.", "I can't support this."],
+    "Not sure": ["Not sure.", "Hard to say.", "It depends.", "Mixed feelings.", "Unsure.", "I'm torn.", "Partly.",
+                 "Yes and no.", "In principle yes, but it's complicated."],
 }
 ORG_LEADS = {
     "Agree": ["We support this proposal.", "{org} strongly agrees.", "We welcome this.", "We agree.",
@@ -894,8 +898,11 @@ ORG_LEADS = {
                  "{org} is not yet persuaded."],
 }
 ALL_LEADS = [x for v in LEADS.values() for x in v]
-CONNECTORS = ["", "", "", "Also, ", "And ", "Plus ", "On top of that, ", "Another thing is ", "Also "]
-ORG_CONNECTORS = ["", "", "In addition, ", "Furthermore, ", "We would also note that ", "Finally, "]
+CONNECTORS = ["", "", "", "Also, ", "And ", "Plus ", "On top of that, ", "Another thing is ", "Also ",
+              "What's more, ", "Besides that, ", "Secondly, ", "Equally, ", "At the same time, ", "As well as that, ",
+              "And another thing, ", "Oh and ", "One more thing: "]
+ORG_CONNECTORS = ["", "", "In addition, ", "Furthermore, ", "We would also note that ", "Finally, ", "Moreover, ",
+                  "Separately, ", "Alongside this, ", "We would add that ", "It should also be noted that "]
 NON_SUBSTANTIVE = ["n/a", "N/A", "No comment", "No comment.", "See my previous answer", "See previous answer",
                    "As above", "As above.", "Nothing to add", "Nothing further to add.", "-", "none", "None",
                    "no", "Same as before", "nothing", "See answer to question 1"]
@@ -1125,6 +1132,567 @@ def add_typos(rng: random.Random, text: str, n: int) -> str:
     return text
 
 
+# --------------------------------------------------------------------------
+# Variation: the same point in many wordings
+# --------------------------------------------------------------------------
+# Real people who make the same point rarely write the same sentence. Each point
+# starts from one of its code's phrasings and is then re-worded: synonyms and
+# contractions, a stance frame or hedge, a reason or example, a tail, clause
+# order, and optional specifics (a role, a setting, a length of time).
+
+# Word or phrase (matched case-insensitively, longest first) -> interchangeable wordings.
+SYNONYMS = {
+    "children and young people": ["children and young people", "children", "young people", "kids and young people"],
+    "young people": ["young people", "teenagers", "children and young people", "older children", "young people"],
+    "children": ["children", "kids", "young people", "children and young people", "children"],
+    "kids": ["kids", "children", "young people"],
+    "a child": ["a child", "a young person", "a kid"],
+    "the child": ["the child", "the young person", "the kid"],
+    "every child": ["every child", "each child", "every young person", "any child"],
+    "local authority": ["local authority", "council", "LA"],
+    "local authorities": ["local authorities", "councils", "LAs"],
+    "the council": ["the council", "the local authority", "the LA", "their council"],
+    "councils": ["councils", "local authorities", "LAs"],
+    "social worker": ["social worker", "SW", "social worker"],
+    "social workers": ["social workers", "SWs", "social workers"],
+    "don't": ["don't", "do not", "dont"],
+    "doesn't": ["doesn't", "does not"],
+    "can't": ["can't", "cannot", "can not"],
+    "won't": ["won't", "will not"],
+    "isn't": ["isn't", "is not"],
+    "aren't": ["aren't", "are not"],
+    "shouldn't": ["shouldn't", "should not"],
+    "it's": ["it's", "it is"],
+    "there's": ["there's", "there is"],
+    "I'm": ["I'm", "I am"],
+    "I've": ["I've", "I have"],
+    "I'd": ["I'd", "I would"],
+    "they're": ["they're", "they are"],
+    "should": ["should", "must", "ought to", "should"],
+    "need to": ["need to", "have to", "must"],
+    "needs to": ["needs to", "has to", "must"],
+    "really": ["really", "genuinely", "truly", "actually"],
+    "very": ["very", "really", "extremely", "incredibly", "so"],
+    "a lot of": ["a lot of", "lots of", "many", "loads of", "plenty of"],
+    "lots of": ["lots of", "a lot of", "many", "loads of"],
+    "often": ["often", "frequently", "regularly", "so often"],
+    "always": ["always", "constantly", "invariably"],
+    "important": ["important", "vital", "essential", "crucial", "key"],
+    "make sure": ["make sure", "ensure", "guarantee"],
+    "properly": ["properly", "correctly", "adequately", "well"],
+    "proper": ["proper", "real", "genuine", "decent", "adequate"],
+    "help": ["help", "support"],
+    "I think": ["I think", "I believe", "I feel", "I reckon"],
+    "money": ["money", "funding", "resources", "cash"],
+    "funding": ["funding", "money", "resources", "investment"],
+    "because": ["because", "as", "since", "because"],
+    "the standards": ["the standards", "the new standards", "these standards", "the revised standards",
+                      "the national standards"],
+    "the Department": ["the Department", "the DfE", "DfE", "government", "ministers"],
+    "just": ["just", "simply", "only", ""],
+    "in care": ["in care", "looked after", "in the care system", "in care"],
+    "care leavers": ["care leavers", "care-experienced young people", "young people leaving care"],
+    "meetings": ["meetings", "reviews", "meetings"],
+    "information": ["information", "info", "details"],
+    "at the moment": ["at the moment", "currently", "right now", "at present"],
+    "currently": ["currently", "at the moment", "right now", "at present"],
+    "problems": ["problems", "issues", "difficulties"],
+    "problem": ["problem", "issue"],
+    "difficult": ["difficult", "hard", "tough"],
+    "someone": ["someone", "somebody"],
+    "nobody": ["nobody", "no one", "no-one"],
+    "no one": ["no one", "nobody"],
+    "everyone": ["everyone", "everybody"],
+    "extra": ["extra", "additional"],
+    "additional": ["additional", "extra", "more"],
+    "rather than": ["rather than", "instead of"],
+    "instead of": ["instead of", "rather than"],
+    "an advocate": ["an advocate", "an independent advocate", "an advocate"],
+    "advocates": ["advocates", "advocacy workers", "independent advocates", "advocates"],
+    "professionals": ["professionals", "practitioners", "staff", "professionals"],
+    "good": ["good", "great", "positive"],
+    "big": ["big", "huge", "major"],
+    "massively": ["massively", "hugely", "enormously"],
+    "going to": ["going to", "gonna", "going to"],
+    "whether": ["whether", "if"],
+    "ask for": ["ask for", "request"],
+    "things": ["things", "stuff", "matters"],
+    "every": ["every", "each"],
+    "enough": ["enough", "sufficient", "enough"],
+    "quickly": ["quickly", "fast", "promptly"],
+    "worried": ["worried", "concerned", "anxious"],
+    "worry": ["worry", "fear"],
+    "scared": ["scared", "frightened", "afraid"],
+    "clear": ["clear", "explicit", "clear"],
+    "clearly": ["clearly", "explicitly"],
+    "many": ["many", "lots of", "plenty of", "numerous"],
+    "explained": ["explained", "spelled out", "set out"],
+    "completely": ["completely", "totally", "entirely"],
+    "definitely": ["definitely", "certainly", "absolutely"],
+    "especially": ["especially", "particularly", "in particular"],
+    "start": ["start", "beginning", "outset"],
+    "decisions": ["decisions", "choices", "plans"],
+    "listen": ["listen", "pay attention"],
+    "fair": ["fair", "right", "fair"],
+    "advocacy": ["advocacy", "advocacy services", "independent advocacy", "advocacy support"],
+    "advocate": ["advocate", "advocacy worker", "independent advocate"],
+    "already": ["already", "even now", "as it is"],
+    "without": ["without", "unless there is", "in the absence of"],
+    "experience": ["experience", "knowledge", "experience"],
+    "independent": ["independent", "separate", "truly independent"],
+    "services": ["services", "provision", "support services"],
+    "service": ["service", "provision", "offer"],
+    "settings": ["settings", "places", "environments"],
+    "rights": ["rights", "entitlements"],
+    "understand": ["understand", "grasp", "make sense of"],
+    "guidance": ["guidance", "advice", "direction"],
+    "concerns": ["concerns", "worries", "issues"],
+    "providers": ["providers", "organisations", "services"],
+    "provider": ["provider", "organisation"],
+    "capacity": ["capacity", "resource", "staff"],
+    "different": ["different", "distinct", "varied"],
+    "include": ["include", "cover", "take in"],
+    "including": ["including", "such as", "for example"],
+    "ensure": ["ensure", "make sure", "guarantee"],
+    "require": ["require", "need", "call for"],
+    "requirement": ["requirement", "duty", "expectation"],
+    "would": ["would", "will", "could"],
+    "could": ["could", "might", "may"],
+    "may": ["may", "might", "could"],
+    "significantly": ["significantly", "substantially", "markedly"],
+    "particularly": ["particularly", "especially", "above all"],
+    "precisely": ["precisely", "exactly"],
+    "consistent": ["consistent", "uniform", "reliable"],
+    "publish": ["publish", "report", "make public"],
+    "data": ["data", "figures", "statistics", "information"],
+    "process": ["process", "procedure", "system"],
+    "procedures": ["procedures", "processes", "systems"],
+    "recommend": ["recommend", "suggest", "propose"],
+    "suggest": ["suggest", "propose", "recommend"],
+    "welcome": ["welcome", "support", "are pleased to see"],
+    "strongly": ["strongly", "firmly", "wholeheartedly"],
+    "concerned": ["concerned", "worried", "anxious"],
+    "essential": ["essential", "vital", "critical"],
+    "vital": ["vital", "essential", "crucial"],
+    "parents": ["parents", "families", "mums and dads"],
+    "family": ["family", "relatives"],
+    "school": ["school", "schools", "education"],
+    "placement": ["placement", "care placement", "home"],
+    "training": ["training", "CPD", "learning"],
+    "qualification": ["qualification", "accreditation", "certificate"],
+    "recruit": ["recruit", "hire", "find"],
+    "staff": ["staff", "workers", "people"],
+    "workers": ["workers", "staff"],
+    "assessment": ["assessment", "analysis", "review"],
+    "expanding": ["expanding", "widening", "extending"],
+    "specific": ["specific", "particular", "distinct"],
+    "appropriate": ["appropriate", "suitable", "proper"],
+    "outcomes": ["outcomes", "results", "impact"],
+    "meaningful": ["meaningful", "real", "genuine"],
+    "effective": ["effective", "useful", "successful"],
+    "increase": ["increase", "raise", "push up"],
+    "reduce": ["reduce", "cut", "lower"],
+    "demand": ["demand", "need", "requests"],
+    "area": ["area", "region", "locality"],
+    "areas": ["areas", "regions", "places"],
+    "whole": ["whole", "entire"],
+    "simply": ["simply", "just", "plainly"],
+    "actually": ["actually", "really", "in fact"],
+    "powers": ["powers", "authority", "teeth"],
+    "local": ["local", "local-level"],
+    "decision": ["decision", "choice", "plan"],
+    "confident": ["confident", "assertive", "self-assured"],
+    "terrifying": ["terrifying", "frightening", "scary"],
+    "overwhelmed": ["overwhelmed", "overloaded", "swamped"],
+    "complain": ["complain", "make a complaint", "put in a complaint"],
+    "letter": ["letter", "reply", "letter back"],
+    "friend": ["friend", "mate", "best mate"],
+    "idea": ["idea", "clue"],
+    "happening": ["happening", "going on"],
+    "feelings": ["feelings", "opinions", "views", "thoughts"],
+    "talk": ["talk", "speak"],
+    "speak": ["speak", "talk"],
+    "know": ["know", "realise"],
+    "research": ["research", "survey", "work"],
+    "a large proportion": ["a large proportion", "a significant number", "many"],
+    "found": ["found", "showed", "revealed"],
+    "recall": ["recall", "remember"],
+    "ever": ["ever", "at any point"],
+    "siblings": ["siblings", "brothers and sisters"],
+    "separated": ["separated", "split up", "placed apart"],
+    "stay in touch": ["stay in touch", "keep in contact", "keep in touch"],
+    "want": ["want", "wish", "would like"],
+    "meeting": ["meeting", "review", "conference"],
+    "adults": ["adults", "grown-ups", "professionals"],
+    "trouble": ["trouble", "bother", "difficulty"],
+    "sticking up for": ["sticking up for", "standing up for", "defending"],
+    "offered": ["offered", "given", "provided with"],
+    "contact": ["contact", "reach", "get hold of"],
+    "online": ["online", "digitally", "over the internet"],
+    "reply": ["reply", "respond", "answer"],
+    "ages": ["ages", "months", "forever"],
+    "months": ["months", "ages", "a long time"],
+    "weeks": ["weeks", "a month", "ages"],
+    "mean": ["mean", "imply", "show"],
+    "matter": ["matter", "count"],
+    "life": ["life", "future"],
+    "first": ["first", "initially", "first"],
+    "everything": ["everything", "it all", "all of it"],
+    "anything": ["anything", "a thing"],
+    "person": ["person", "individual"],
+    "paid": ["paid", "funded", "covered"],
+    "check": ["check", "monitor", "make sure"],
+    "involved": ["involved", "included", "consulted"],
+    "moved": ["moved", "shifted", "sent elsewhere"],
+    "not sure": ["not sure", "unclear", "unsure"],
+    "exactly": ["exactly", "precisely"],
+    "in practice": ["in practice", "in reality", "day to day"],
+    "babies and toddlers": ["babies and toddlers", "infants", "very young children", "under-fives"],
+    "care proceedings": ["care proceedings", "court proceedings", "care cases"],
+    "looking out for": ["looking out for", "watching out for", "protecting"],
+    "wider coverage": ["wider coverage", "a broader scope", "extending the scope"],
+    "setting-specific": ["setting-specific", "tailored", "bespoke"],
+    "legal frameworks": ["legal frameworks", "laws", "legal rules"],
+    "differ considerably": ["differ considerably", "vary a great deal", "are very different"],
+    "three years": ["three years", "two years", "nearly four years", "over three years"],
+    "mentioned": ["mentioned", "brought up", "talked about"],
+    "anyone": ["anyone", "anybody", "a single person"],
+    "short, simple": ["short, simple", "brief, plain", "short and simple", "clear, short"],
+    "summary": ["summary", "overview", "guide"],
+    "long document": ["long document", "lengthy document", "huge booklet", "pile of paperwork"],
+    "maximum timescales": ["maximum timescales", "time limits", "deadlines"],
+    "responding to": ["responding to", "dealing with", "answering"],
+    "feedback": ["feedback", "an answer", "a response"],
+    "in a form": ["in a form", "in a way", "in language"],
+    "understands": ["understands", "can follow", "can understand"],
+    "disappointed": ["disappointed", "sorry", "frustrated"],
+    "accessible version": ["accessible version", "easy-read version", "child-friendly version"],
+    "at launch": ["at launch", "from the start", "when it opened"],
+    "available": ["available", "published", "provided"],
+    "trust": ["trust", "confide in", "open up to"],
+    "part of": ["part of", "one of", "attached to"],
+    "learning disabilities": ["learning disabilities", "learning difficulties", "SEND"],
+    "sight loss": ["sight loss", "visual impairment", "poor eyesight"],
+    "conflict of interest": ["conflict of interest", "clash of interests", "conflict"],
+    "obvious": ["obvious", "clear", "glaring"],
+    "challenge": ["challenge", "question", "push back against"],
+    "manages": ["manages", "line-manages", "supervises"],
+    "wages": ["wages", "salary", "pay"],
+    "commissioned": ["commissioned", "funded", "bought"],
+    "nationally or regionally": ["nationally or regionally", "at national or regional level", "regionally or nationally"],
+    "non-verbal": ["non-verbal", "nonverbal", "unable to speak"],
+    "communicates": ["communicates", "expresses"],
+    "decides": ["decides", "works out", "figures out"],
+    "automatically": ["automatically", "by default", "as standard"],
+    "stops being seen as": ["stops being seen as", "is no longer seen as", "stops looking like"],
+    "external commissioning": ["external commissioning", "outsourcing", "commissioning from outside"],
+    "the only route": ["the only route", "the only way", "the sole path"],
+    "governance and culture": ["governance and culture", "culture and governance", "leadership and culture"],
+    "do not accept": ["do not accept", "do not agree", "reject the idea"],
+    "recognised approaches": ["recognised approaches", "established methods", "tested models"],
+    "keep": ["keep", "retain", "hold on to"],
+    "the most important part": ["the most important part", "the heart of it", "the best bit"],
+    "opt-out offer": ["opt-out offer", "active offer", "opt-out approach"],
+    "reiterate": ["reiterate", "repeat", "restate"],
+    "strong support": ["strong support", "firm backing", "full support"],
+    "overall": ["overall", "on the whole", "broadly"],
+    "improvement": ["improvement", "step forward", "advance"],
+    "updated": ["updated", "revised", "refreshed"],
+    "long overdue": ["long overdue", "overdue", "needed for years"],
+    "glad": ["glad", "pleased", "happy"],
+    "does not define": ["does not define", "fails to define", "never defines"],
+    "draft standard": ["draft standard", "proposed standard", "current draft"],
+    "covers": ["covers", "includes", "addresses"],
+    "access to records": ["access to records", "records access", "who sees the records"],
+    "repeatedly": ["repeatedly", "consistently", "time and again"],
+    "judge": ["judge", "assess", "measure"],
+    "who employs them": ["who employs them", "who pays them", "their employer"],
+    "service leaflet": ["service leaflet", "leaflet", "publicity"],
+    "default": ["default", "norm", "standard"],
+    "takes away": ["takes away", "removes", "gets rid of"],
+    "stigma": ["stigma", "shame", "embarrassment"],
+    "asking for": ["asking for", "requesting"],
+    "say no": ["say no", "refuse", "decline"],
+    "pushed into": ["pushed into", "pressured into", "forced into"],
+    "concerns": ["concerns", "worries", "issues"],
+    "raise concerns": ["raise concerns", "flag concerns", "voice concerns"],
+    "route of escalation": ["route of escalation", "escalation route", "path for escalation"],
+    "local resolution": ["local resolution", "resolving things locally", "the local process"],
+    "has failed": ["has failed", "has not worked", "has broken down"],
+    "defined and resourced": ["defined and resourced", "resourced and defined", "set out and funded"],
+    "the Children's Commissioner": ["the Children's Commissioner", "the Commissioner", "the Children's Commissioner for England"],
+    "normalises": ["normalises", "makes normal", "mainstreams"],
+    "broken down": ["broken down", "split", "disaggregated"],
+    "job": ["job", "responsibility", "task"],
+}
+# Context in which a word must not be swapped (the meaning or grammar would break).
+_BEFORE = {"many": r"(?<!how )(?<!too )(?<!so )(?<!as )", "enough": r"(?<!good )(?<!old )",
+           "because": r"(?<!just )", "start": r"(?<=the )"}
+_AFTER = {"a child": r"(?! protection)", "the child": r"(?! protection)", "should": r"(?! not|n't)",
+          "many": r"(?! of)", "worry": r"(?! about)", "because": r"(?! of)",
+          "in care": r"(?! proceedings| planning| home)"}
+_SYN_RE = re.compile(
+    "|".join(_BEFORE.get(k, "") + r"(?<![\w'-])" + re.escape(k) + r"(?![\w'-])" + _AFTER.get(k, "")
+             for k in sorted(SYNONYMS, key=lambda k: (-len(k), k))),
+    re.IGNORECASE)
+INFORMAL = {"kids", "kid", "a kid", "the kid", "gonna", "loads of", "stuff", "cash", "SW", "SWs", "dont", "info",
+            "so", "kids and young people", "their council", "I reckon", "fast"}
+_SYN_LOWER = {k.lower(): v for k, v in SYNONYMS.items()}
+P_SYN = {"yp": 0.7, "parent": 0.7, "foster": 0.7, "advocate": 0.7, "sw": 0.7, "prof": 0.7, "org": 0.7}
+
+# Frames around a declarative point: {s} is the point without its final stop.
+FRAMES = {
+    "ind": ["I think {s}.", "I really think {s}.", "Honestly, {s}.", "To be honest, {s}.", "For me, {s}.",
+            "The way I see it, {s}.", "I'd argue {s}.", "My view is that {s}.", "It seems to me that {s}.",
+            "I strongly believe {s}.", "{S}, in my view.", "{S}, I think.", "{S} - simple as that.",
+            "{S}, and I feel strongly about that.", "I'm convinced {s}.", "I genuinely feel {s}.",
+            "{S}, from what I've seen.", "What I'd say is {s}.", "I suppose {s}.", "{S}, in my experience.",
+            "I do believe {s}.", "Put simply, {s}.", "The main thing for me is that {s}.",
+            "{S}. That's my honest opinion.", "I'd just say {s}.", "Surely {s}?", "I have to say {s}."],
+    "yp": ["i think {s}", "tbh {s}", "honestly {s}", "{s} tbh", "{s} imo", "like {s}", "{s} thats it really",
+           "basically {s}", "{s} if that makes sense", "i reckon {s}", "yeah {s}", "{s} and thats the truth",
+           "{s} lol", "ngl {s}", "idk {s}", "{s}!!", "i feel like {s}", "{s} tho", "the thing is {s}", "{s}."],
+    "org": ["We believe {s}.", "It is our view that {s}.", "We would argue that {s}.", "Our position is that {s}.",
+            "We are clear that {s}.", "Our experience is that {s}.", "We would emphasise that {s}.",
+            "{S}, in our experience.", "{S}; this is borne out by our casework.", "{S}, as our young advisers told us.",
+            "We consider that {s}.", "On balance, {s}.", "Our members report that {s}.", "We note that {s}.",
+            "{S}, and we would urge the Department to reflect this.", "It is important to recognise that {s}.",
+            "Evidence from our services suggests {s}.", "{S}, in the view of our practitioners.",
+            "We would stress that {s}.", "In short, {s}."],
+}
+REASON_JOINS = [" ", " ", " - ", ", because ", ", and ", "; ", ". After all, ", ". Frankly, ", ". The reality is ",
+                ". In practice ", " and honestly "]
+TAILS = {"yp": [" tbh", " imo", " idk", " lol", " thats all", ""],
+         "ind": [", if that makes sense", ", to be honest", ", frankly", ", in my experience",
+                 ", from what I've seen", " - that's my experience anyway", " as far as I can see"],
+         "org": [", in our experience", ", as our casework shows", ", in our view"]}
+
+YP_SETTINGS = ["a childrens home", "foster care", "semi independent", "kinship care with my nan", "a secure unit",
+               "residential school", "supported lodgings", "a hostel", "care", "foster care with my aunt",
+               "a placement out of area", "hospital"]
+YP_AGES = list(range(8, 18))
+DURATIONS = ["a few months", "six months", "a year", "about a year", "18 months", "two years", "three years",
+             "four years", "five years", "most of my life", "nearly a decade", "ten years", "over a year"]
+ROLES = ["designated teacher", "IRO", "school nurse", "youth worker", "CAMHS clinician", "solicitor",
+         "residential support worker", "youth justice worker", "health visitor", "paediatrician", "SENCO",
+         "family support worker", "children's home manager", "personal adviser", "virtual school head",
+         "team manager", "participation officer", "therapist", "GP", "police officer", "magistrate",
+         "teaching assistant", "play therapist", "speech and language therapist"]
+AREAS = ["a large county", "a small unitary", "a London borough", "a rural authority", "a northern city",
+         "a metropolitan borough", "the Midlands", "the South West", "a coastal town", "an inner-city area"]
+PARENT_ROLES = ["mum", "dad", "parent", "grandparent", "grandmother", "step-parent", "mother", "father",
+                "special guardian", "adoptive parent", "kinship carer", "nan"]
+PARENT_OF = ["", "", " of two", " of three", " of a child in care", " of a disabled teenager",
+             " whose son was in care", " whose daughter is autistic", " of a child with complex needs",
+             " of a care leaver", " of a boy on a child protection plan", " of twins"]
+TIME_AGO = ["last year", "a couple of years ago", "in 2021", "in 2020", "recently", "back in 2019",
+            "a few months ago", "in 2022", "earlier this year", "when it all started"]
+
+
+def _n(rng: random.Random, lo: int, hi: int) -> str:
+    return str(rng.randint(lo, hi))
+
+
+def role_intro(rng: random.Random, voice: str) -> str:
+    """An opening that says who is speaking, e.g. 'As a youth worker in a rural authority for 7 years, '."""
+    if voice == "yp":
+        return rng.choice(["as a young person in care, ", "from my experience ", f"as someone whos {rng.choice(YP_AGES) + 2}, ",
+                           f"im in {rng.choice(YP_SETTINGS)} and ", "as a care leaver ", ""])
+    if voice in ("parent",):
+        return f"As a {rng.choice(PARENT_ROLES)}{rng.choice(PARENT_OF)}, "
+    if voice == "foster":
+        return rng.choice([f"As a foster carer of {_n(rng, 2, 30)} years, ", "As a foster carer, ",
+                           f"Having fostered {rng.choice(['teenagers', 'babies', 'sibling groups', 'disabled children', 'unaccompanied children'])} for {rng.choice(DURATIONS)}, ",
+                           f"As a {rng.choice(['kinship', 'short-break', 'respite', 'long-term', 'emergency'])} carer, ",
+                           "Speaking as a foster carer, "])
+    if voice == "advocate":
+        return rng.choice([f"As an advocate for {_n(rng, 2, 25)} years, ", f"As an advocate in {rng.choice(AREAS)}, ",
+                           f"In my work as a {rng.choice(['children’s', 'independent', 'non-instructed', 'secure-settings', 'mental health'])} advocate, ",
+                           "From my practice, ", f"Having worked as an advocate in {rng.choice(AREAS)} for {_n(rng, 2, 20)} years, "])
+    if voice == "sw":
+        return rng.choice([f"As a social worker in {rng.choice(AREAS)}, ", f"As a social worker of {_n(rng, 2, 30)} years, ",
+                           f"Speaking as a {rng.choice(['children in care', 'child protection', 'leaving care', 'disabled children', 'duty', 'fostering'])} social worker, ",
+                           "In my experience as a social worker, "])
+    if voice == "prof":
+        tail = rng.choice(["", f" in {rng.choice(AREAS)}", f" for {_n(rng, 2, 30)} years"])
+        return f"As a {rng.choice(ROLES)}{tail}, "
+    return rng.choice(["From our work with children, ", f"From our work in {rng.choice(AREAS)}, ",
+                       f"Drawing on {_n(rng, 5, 40)} years of practice, ", "In our view, ", "Our experience is that "])
+
+
+def anecdote(rng: random.Random, voice: str) -> str:
+    """A context sentence with made-up specifics; it makes no point, so it has no code."""
+    if voice == "yp":
+        return rng.choice([
+            f"i was in {rng.choice(YP_SETTINGS)} for {rng.choice(DURATIONS)}.",
+            f"when i was {rng.choice(YP_AGES)} i got moved {_n(rng, 2, 9)} times.",
+            f"ive had {_n(rng, 3, 12)} social workers in {_n(rng, 2, 6)} years.",
+            f"Im {rng.choice(YP_AGES) + 2} and been in {rng.choice(YP_SETTINGS)} since i was {rng.choice(YP_AGES) - 3}.",
+            f"i had an advocate {rng.choice(TIME_AGO)} and it was {rng.choice(['ok', 'good', 'rubbish', 'alright', 'the best thing'])}."])
+    if voice in ("parent", "foster"):
+        who = rng.choice(["My son", "My daughter", "Our foster son", "Our foster daughter", "My grandson",
+                          "My niece", "My eldest", "Our youngest"])
+        return rng.choice([
+            f"{who} was in {rng.choice(['foster care', 'residential care', 'a secure unit', 'hospital', 'kinship care'])} for {rng.choice(DURATIONS)}.",
+            f"{who} had {_n(rng, 3, 9)} social workers in {_n(rng, 1, 4)} years.",
+            f"We went through {rng.choice(['child protection', 'care proceedings', 'an EHCP tribunal', 'a school exclusion', 'a placement breakdown'])} {rng.choice(TIME_AGO)}.",
+            f"{who} is {_n(rng, 4, 17)} and {rng.choice(['autistic', 'non-verbal', 'has ADHD', 'has a learning disability', 'in care', 'doing well now'])}.",
+            f"I've looked after {_n(rng, 3, 40)} children over {rng.choice(DURATIONS)}."])
+    if voice == "org":
+        return rng.choice([
+            f"In {rng.choice(['2021-22', '2022-23', 'the last year', 'the past two years'])} we supported {_n(rng, 120, 4800)} children across {_n(rng, 2, 14)} local authorities.",
+            f"Our young people's panel of {_n(rng, 6, 30)} members discussed this question {rng.choice(TIME_AGO)}.",
+            f"We consulted {_n(rng, 15, 400)} children and young people before writing this response.",
+            f"Around {_n(rng, 10, 70)}% of the children we work with {rng.choice(['are in residential care', 'are placed out of area', 'have a disability', 'are on child protection plans', 'are aged 11 to 15'])}."])
+    return rng.choice([
+        f"I've seen this {rng.choice(['many times', 'again and again', 'more than once', 'far too often', 'a handful of times'])} in the last {rng.choice(DURATIONS)}.",
+        f"Last {rng.choice(['month', 'week', 'year', 'term', 'winter'])} I worked with a {_n(rng, 6, 17)}-year-old who {rng.choice(['had no idea what was happening', 'was moved without warning', 'wanted to complain but did not know how', 'was never asked what they thought', 'waited weeks for help'])}.",
+        f"In {rng.choice(AREAS)}, where I work, {rng.choice(['this is a daily issue', 'things are stretched', 'caseloads are huge', 'there is one provider for everyone'])}.",
+        f"I have {_n(rng, 2, 30)} years in {rng.choice(['children’s services', 'education', 'health', 'youth work', 'the voluntary sector'])}."])
+
+
+def _match_case(src: str, rep: str) -> str:
+    if rep and src[:1].isupper() and not src.isupper() and rep[:1].islower():
+        return rep[0].upper() + rep[1:]
+    return rep
+
+
+def fix_articles(s: str) -> str:
+    """'a extra' -> 'an extra', 'an big' -> 'a big', 'a LA' -> 'an LA'."""
+    s = re.sub(r"\b([Aa]) (?=(?:[aeio]|u(?!s|n[ie]))\w|LA\b|LAs\b|SW\b|IRO\b)", r"\1n ", s)
+    return re.sub(r"\b([Aa])n (?=[bcdfgjklmnpqrstvwyz]\w)", r"\1 ", s)
+
+
+def vary_words(rng: random.Random, s: str, p: float, formal: bool = False) -> str:
+    """s with some words and phrases swapped for interchangeable ones."""
+    def sub(m: re.Match) -> str:
+        src = m.group(0)
+        if src.isupper() and len(src) > 1 or rng.random() >= p:
+            return src
+        alts = [a for a in dict.fromkeys(_SYN_LOWER[src.lower()])
+                if a.lower() != src.lower() and not (formal and a in INFORMAL)] or [src]
+        return _match_case(src, rng.choice(alts))
+    out = fix_articles(_SYN_RE.sub(sub, s))
+    out = re.sub(r"  +", " ", out).replace(" ,", ",").replace(" .", ".").strip()
+    return out[0].upper() + out[1:] if s[:1].isupper() and out else out
+
+
+_AUX = re.compile(r"\b(should|must|would|will|can|could|need to|needs to|has to|have to|is|are|was|were)\b (?!not|n't|it|they|there|we|you|I|he|she|a |an |the )")
+ADVERBS = {"modal": ["really", "definitely", "certainly", "probably", "always", "genuinely", "surely", "clearly",
+                     "honestly", "absolutely", "realistically"],
+           "be": ["really", "often", "clearly", "definitely", "genuinely", "usually", "obviously", "simply",
+                  "frequently", "sometimes", "arguably"]}
+
+
+def insert_adverbs(rng: random.Random, s: str, p: float) -> str:
+    """s with a few hedging adverbs after its auxiliary verbs ('should really', 'are often')."""
+    def sub(m: re.Match) -> str:
+        if rng.random() >= p:
+            return m.group(0)
+        kind = "be" if m.group(1) in ("is", "are", "was", "were") else "modal"
+        return f"{m.group(1)} {rng.choice(ADVERBS[kind])} "
+    return _AUX.sub(sub, s)
+
+
+YP_FILLERS = ["like", "literally", "actually", "honestly", "kind of", "just", "basically", "really", "like proper"]
+
+
+def insert_fillers(rng: random.Random, s: str, n: int) -> str:
+    """A young person's fillers ('like', 'literally') dropped in between words."""
+    words = s.split(" ")
+    for _ in range(n):
+        if len(words) > 4:
+            i = rng.randrange(2, len(words) - 1)
+            words.insert(i, rng.choice(YP_FILLERS))
+    return " ".join(words)
+
+
+def reshape(rng: random.Random, s: str) -> str:
+    """Split a long sentence at a semicolon or drop a trailing clause, as people do when they paraphrase."""
+    if "; " in s and rng.random() < 0.5:
+        a, b = s.split("; ", 1)
+        return end_stop(a) + " " + b[0].upper() + b[1:]
+    m = re.search(r", (which|so that|as|provided|whether|especially|including|not only|and) [^,;]+[.!]?$", s)
+    if m and len(s[:m.start()].split()) >= 8 and rng.random() < 0.5:
+        return s[:m.start()] + "."
+    return s
+
+
+def _bare(s: str) -> str:
+    return s.rstrip().rstrip(".!")
+
+
+def swap_clauses(s: str) -> str:
+    """'A because B.' -> 'Because B, A.' when that reads naturally."""
+    m = re.fullmatch(r"([^,;]+?),? (because|if|when|unless|so that) ([^,;]+?)([.!]?)", s.strip())
+    if not m or m.group(2) == "so that" or len(m.group(1).split()) < 4:
+        return s
+    a, conj, b, stop = m.groups()
+    return f"{conj.capitalize()} {b}, {lc_first(a)}{stop or '.'}"
+
+
+def framed(rng: random.Random, s: str, voice: str) -> str:
+    """s wrapped in a stance frame or hedge that suits the voice."""
+    kind = "org" if voice == "org" else "yp" if voice == "yp" else "ind"
+    if s.rstrip().endswith("?") or s.count(". ") > 0:
+        return s
+    frames = FRAMES[kind]
+    if s.startswith(IMPERATIVE):  # only frames that come after the point
+        frames = [f for f in frames if f.startswith(("{S}", "{s}"))]
+    f = rng.choice(frames)
+    body = _bare(s)
+    if "{S}" in f:
+        return f.replace("{S}", body)
+    return f.replace("{s}", lc_first(body))
+
+
+def specifics(rng: random.Random, voice: str) -> str:
+    """A short clause with made-up particulars (a time, a place, a number) to hang on the end of a point."""
+    if voice == "yp":
+        return rng.choice([f" - happened to me when i was {rng.choice(YP_AGES)}", f" like when i was in {rng.choice(YP_SETTINGS)}",
+                           f" (im {rng.choice(YP_AGES) + 2})", f" trust me ive been in care {rng.choice(DURATIONS)}",
+                           f" and my mate in {rng.choice(YP_SETTINGS)} says the same", f" ive seen it {_n(rng, 2, 9)} times"])
+    if voice == "org":
+        return rng.choice([f" (in {rng.choice(['2021', '2022', '2023', 'the last year'])}, {_n(rng, 12, 88)}% of the children we supported told us this)",
+                           f", as {_n(rng, 3, 25)} of our young advisers told us", f", a point raised at {_n(rng, 2, 12)} of our {_n(rng, 12, 20)} engagement sessions",
+                           f" - a view shared across our {_n(rng, 3, 30)} local partnerships", f", particularly in {rng.choice(AREAS)}",
+                           f" (see our {rng.choice(['2021', '2022', '2023'])} {rng.choice(['annual report', 'practice review', 'survey of care leavers', 'impact report'])})"])
+    return rng.choice([f" - I saw this {rng.choice(TIME_AGO)}", f" (I've seen it happen {_n(rng, 2, 20)} times)",
+                       f", especially in {rng.choice(AREAS)}", f", even for a {_n(rng, 5, 17)}-year-old",
+                       f" - we had {_n(rng, 2, 12)} cases like this {rng.choice(TIME_AGO)}",
+                       f", and I say that after {_n(rng, 2, 30)} years of {rng.choice(['this work', 'fostering', 'caring', 'working with children', 'being a parent'])}",
+                       f", whether they are {_n(rng, 4, 9)} or {_n(rng, 10, 17)}", f" where I live in {rng.choice(AREAS)}",
+                       f", as I found out {rng.choice(TIME_AGO)}"])
+
+
+def render_point(rng: random.Random, code: Code, voice: str, allow_more: bool = True) -> str:
+    """One point of code, in one of thousands of wordings."""
+    s = vary_words(rng, sentence_for(rng, code, voice), P_SYN[voice], voice == "org")
+    s = insert_adverbs(rng, reshape(rng, s), 0.35)
+    if voice == "yp" and rng.random() < 0.5:
+        s = insert_fillers(rng, s, rng.randint(1, 2))
+    if rng.random() < 0.25:
+        s = swap_clauses(s)
+    if rng.random() < (0.55 if voice == "org" else 0.65):
+        s = framed(rng, s, voice)
+    if allow_more and code.more and rng.random() < P_MORE[voice] + 0.15:
+        more = vary_words(rng, rng.choice(code.more), P_SYN[voice], voice == "org")
+        join = rng.choice(REASON_JOINS)
+        s = end_stop(s) + " " + more if not join.strip() else _bare(s) + join + lc_first(more)
+    if rng.random() < 0.7 and not s.rstrip().endswith("?"):
+        stop = "" if voice == "yp" else "."
+        s = _bare(s) + specifics(rng, voice) + stop
+    elif rng.random() < 0.15 and not s.rstrip().endswith("?"):
+        tail = rng.choice(TAILS["org" if voice == "org" else "yp" if voice == "yp" else "ind"])
+        s = _bare(s) + tail + ("" if voice == "yp" else ".")
+    return s
+
+
+def vary_text(rng: random.Random, text: str, voice: str = "org") -> str:
+    """A longer passage with its words varied (used for the long submissions)."""
+    return insert_adverbs(rng, vary_words(rng, text, P_SYN[voice], voice == "org"), 0.2)
+
+
 def compose(rng: random.Random, q: Question, stance: str | None, voice: str, org: str = "",
             n_points: int | None = None, allow_more: bool = True, lead: bool = True) -> tuple[str, list[str]]:
     """A free-text answer to q in the given voice, and the codes of the points it makes."""
@@ -1133,17 +1701,18 @@ def compose(rng: random.Random, q: Question, stance: str | None, voice: str, org
     codes = weighted_sample(rng, q.codes, [code_weight(c, stance) for c in q.codes], n_points)
     parts = []
     for k, code in enumerate(codes):
-        s = sentence_for(rng, code, voice)
-        if allow_more and code.more and rng.random() < P_MORE[voice]:
-            s = end_stop(s) + " " + rng.choice(code.more)
+        s = render_point(rng, code, voice, allow_more)
         if s.startswith(IMPERATIVE):
             pass  # "As a parent, give councils..." would not be English
         elif k == 0:
-            s = opener + lc_first(s) if (opener := rng.choice(OPENERS[voice])) else s
+            opener = role_intro(rng, voice) if rng.random() < 0.3 else rng.choice(OPENERS[voice])
+            s = opener + lc_first(s) if opener else s
         else:
             conn = rng.choice(ORG_CONNECTORS if voice == "org" else CONNECTORS)
             s = conn + lc_first(s) if conn else s
         parts.append(s)
+    if rng.random() < (0.2 if voice == "org" else 0.3):  # some context of one's own
+        parts.insert(0 if rng.random() < 0.6 else len(parts), anecdote(rng, voice))
     # Every part but the last ends a sentence; young people often drop the last full stop.
     parts = [end_stop(p) for p in parts[:-1]] + parts[-1:]
     if voice == "org":
@@ -1163,11 +1732,14 @@ def compose(rng: random.Random, q: Question, stance: str | None, voice: str, org
         if rng.random() < 0.4:
             text = text.lower()
         if rng.random() < 0.3:
-            text = text.replace("'", "")
-        if rng.random() < 0.3:
+            text = text.replace("'", "").replace("’", "")
+        if rng.random() < 0.35:
+            text = add_typos(rng, text, rng.randint(1, 3))
+    else:
+        if rng.random() < 0.04:
+            text = text.lower()
+        if rng.random() < 0.15:
             text = add_typos(rng, text, rng.randint(1, 2))
-    elif rng.random() < 0.12:
-        text = add_typos(rng, text, rng.randint(1, 2))
     return text, [c.id for c in codes]
 
 
@@ -1189,11 +1761,22 @@ def campaign_copy(rng: random.Random, letter, q: Question, stance: str, voice: s
     if r >= 0.75:
         own, own_codes = compose(rng, q, stance, voice, n_points=1, allow_more=rng.random() < 0.5, lead=False)
         if rng.random() < 0.6:
-            own = join_sentences(rng.choice(PERSONAL[voice]), own)
+            own = join_sentences(rng.choice(PERSONAL[voice]) if rng.random() < 0.4 else anecdote(rng, voice), own)
         sep = rng.choice(["\n\n", " ", "\n"])
         text = join_sentences(own, text, sep) if rng.random() < 0.5 else join_sentences(text, own, sep)
         codes = codes + [c for c in own_codes if c not in codes]
     return text, codes
+
+
+def off_topic(rng: random.Random) -> str:
+    """An answer that is not about the question, reworded."""
+    text = vary_words(rng, rng.choice(OFF_TOPIC), 0.7)
+    if rng.random() < 0.5:
+        text = _bare(text) + rng.choice([", sorry.", " to be honest.", "!", "...", " - just saying.",
+                                         ", and nobody seems to care.", " again.", " as usual."])
+    if rng.random() < 0.4:
+        text = rng.choice(["Also ", "Anyway, ", "Sorry but ", "Just to say, ", "Off topic but ", "Random but "]) + lc_first(text)
+    return text
 
 
 def code_by_id(q: Question, cid: str) -> Code:
@@ -1270,6 +1853,8 @@ def long_submission(rng: random.Random, org: str, group: str, stances: dict[str,
     for t in themes:
         if t not in seen:
             seen.append(t)
+    # Varied like everyone else's wording, so that no short answer is a verbatim excerpt of it.
+    paras = paras[:6] + [vary_text(rng, p) for p in paras[6:]]
     return "\n\n".join(paras), seen
 
 
@@ -1336,7 +1921,7 @@ def normal_answers(rng: random.Random, r: Respondent) -> None:
         if u < 0.045:
             r.text[q.id], r.codes[q.id] = rng.choice(NON_SUBSTANTIVE), ["non-substantive"]
         elif u < 0.052 and not is_org:
-            r.text[q.id], r.codes[q.id] = rng.choice(OFF_TOPIC), ["other"]
+            r.text[q.id], r.codes[q.id] = off_topic(rng), ["other"]
         else:
             r.text[q.id], r.codes[q.id] = compose(rng, q, stance, voice, r.org)
 
@@ -1503,32 +2088,57 @@ def yq(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)
 
 
-def codebook_yaml(q: Question) -> str:
+def _key(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold().replace("'", "").replace("’", "")).split())
+
+
+def example_phrasing(q: Question, code: Code, bank: str, k: int, seen: set[str]) -> str:
+    """A coder's example of code: a fresh wording of one of its phrasings, found in no answer."""
+    rng = random.Random(f"codebook:{q.id}:{code.id}:{bank}:{k}")
+    phrasings = getattr(code, bank) or code.gen
+    voice = {"gen": "parent", "yp": "yp", "pro": "org"}[bank]
+    for _ in range(200):
+        s = vary_words(rng, phrasings[k % len(phrasings)], 0.9, voice == "org")
+        s = framed(rng, insert_adverbs(rng, s, 0.5), voice)
+        if voice != "yp":
+            s = end_stop(s[0].upper() + s[1:])
+        if _key(s) not in seen and _key(s) != _key(phrasings[k % len(phrasings)]):
+            return s
+    raise RuntimeError(f"no fresh example for {q.id}/{code.id}")
+
+
+def codebook_yaml(q: Question, seen: set[str]) -> str:
     lines = ["# Human codebook for the illustrative advocacy-standards sample (not real responses).",
              "# Written with responses/advocacy-standards/generate.py --codebooks; gold-codes.csv uses these ids.",
+             "# The examples are phrasings of their own: none is copied from an answer.",
              f"# {q.text}", f"question: {q.id}", f"title: {yq(q.title)}", "codes:"]
     for c in q.codes:
         near = code_by_id(q, c.near)
-        examples = [c.gen[0], (c.yp or c.gen)[0], c.pro[0]]
+        examples = [example_phrasing(q, c, bank, 0, seen) for bank in ("gen", "yp", "pro")]
+        counter = example_phrasing(q, near, "gen", 1, seen)
         lines += [f"  - id: {c.id}", f"    label: {yq(c.label)}", f"    description: {yq(c.description)}",
                   "    examples:"] + [f"      - {yq(e)}" for e in examples]
-        lines += ["    counter_examples:", f"      - {yq(near.gen[0])}"]
+        lines += ["    counter_examples:", f"      - {yq(counter)}"]
     return "\n".join(lines) + "\n"
 
 
-def write(out: Path, seed: int, n: int) -> None:
+def write(out: Path, seed: int, n: int) -> list[Respondent]:
     people, planted = build(seed, n)
     out.mkdir(parents=True, exist_ok=True)
     (out / "responses.csv").write_text(responses_csv(people), encoding="utf-8", newline="")
     (out / "gold-codes.csv").write_text(gold_csv(people), encoding="utf-8", newline="")
     (out / "planted-personal-data.json").write_text(
         json.dumps(planted, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="")
+    return people
 
 
-def write_codebooks(folder: Path) -> None:
+def write_codebooks(folder: Path, people: list[Respondent]) -> None:
+    """One codebook YAML per question, with examples that appear in none of people's answers."""
+    # Every answer and every sentence of every answer, compared without case or punctuation.
+    seen = {_key(p) for r in people for t in r.text.values() for p in [t, *re.split(r"[.!?\n]+", t)]}
     folder.mkdir(parents=True, exist_ok=True)
     for q in TEXT_QUESTIONS:
-        (folder / f"{q.id}.yaml").write_text(codebook_yaml(q), encoding="utf-8", newline="")
+        (folder / f"{q.id}.yaml").write_text(codebook_yaml(q, seen), encoding="utf-8", newline="")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1542,9 +2152,9 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.respondents < 1000:
         ap.error("--respondents must be at least 1000 (the planted campaigns need room)")
-    write(args.out, args.seed, args.respondents)
+    people = write(args.out, args.seed, args.respondents)
     if args.codebooks:
-        write_codebooks(args.codebooks)
+        write_codebooks(args.codebooks, people)
 
 
 if __name__ == "__main__":
