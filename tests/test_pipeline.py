@@ -88,3 +88,28 @@ def test_final_codes_prefers_the_person(tmp_path: Path, mini: Path) -> None:
         conn.execute("INSERT INTO human_codes VALUES (?, 'human-code', 'Ana', ?)", (ids[0], now()))
     rows = conn.execute("SELECT response_id, code_id, assigned_by FROM final_codes ORDER BY response_id").fetchall()
     assert [tuple(r) for r in rows] == [(ids[0], "human-code", "Ana"), (ids[1], "model-code", "model v1")]
+
+
+def test_reviewer_dedupe_decision_survives_reruns(mini: Path, tmp_path: Path) -> None:
+    letter = (
+        "I support the Every Child Heard campaign because every child in care deserves an independent "
+        "advocate who is offered to them automatically and who works only for them."
+    )
+    with open(mini / "responses.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    for i in range(12):
+        rows.append([f"C{i}", "As an individual", "", "Parent", "Yes", "London", "Agree", letter, "", "Email"])
+    with open(mini / "responses.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    out = tmp_path / "out"
+    analyse(mini, out, progress=False, skip=("themes", "assign"))
+    conn = connect(out / "consult.db")
+    kind = "SELECT d.kind FROM response_dedupe d JOIN responses r ON r.id = d.response_id WHERE r.respondent_id = ? AND r.question_id = 'q1'"
+    assert conn.execute(kind, ("C3",)).fetchone()[0] == "campaign"
+    rid = conn.execute("SELECT id FROM responses WHERE respondent_id = 'C3' AND question_id = 'q1'").fetchone()[0]
+    with transaction(conn):
+        conn.execute("INSERT INTO dedupe_overrides VALUES (?, 'not-duplicate', 'Ana', ?)", (rid, now()))
+    analyse(mini, out, progress=False, skip=("themes", "assign"))
+    assert conn.execute(kind, ("C3",)).fetchone()[0] == "unique"
+    assert conn.execute(kind, ("C4",)).fetchone()[0] == "campaign"
+    assert conn.execute("SELECT size FROM campaigns").fetchone()[0] == 11
