@@ -237,7 +237,7 @@ _RELATION = (
     r"headteacher|head\s+teacher|senco|iro|pa|adviser|advisor|guardian|solicitor|lawyer|"
     r"barrister|manager|colleague|therapist|counsellor|psychologist|psychiatrist|doctor|gp|"
     r"nurse|paediatrician|visitor|mentor|tutor|caseworker|coordinator|director|chair|"
-    r"neighbour|interpreter|person|lead|officer)"
+    r"neighbour|interpreter|person|lead|officer|youngest|eldest|oldest|middle\s+one|little\s+one)"
 )
 # Plural forms, for "my granddaughters Darcie and Poppy".
 _RELATIONS = r"(?:" + _RELATION + r"(?:s|es)?|children|twins)"
@@ -257,8 +257,9 @@ _NAME_IS_CUE = re.compile(
     re.IGNORECASE,
 )
 _SELF_CUE = re.compile(r"\b(?:I['’]m|I\s+am|Im|im|this\s+is|called|named)\s+(?:called\s+)?", re.IGNORECASE)
+# Titles in any case ("miss Grant" as a young person writes it); the name itself must be capitalised.
 _TITLE = re.compile(
-    r"\b(?:Mrs|Mr|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lady|Lord|Cllr|Councillor|Judge|"
+    r"\b(?i:Mrs|Mr|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lady|Lord|Cllr|Councillor|Judge|"
     r"Rev|Revd|Reverend|Auntie|Aunty|Uncle)\.?\s+"
     rf"(?P<name>(?:[A-Z]\.\s*){{0,3}}{_NAME_WORD}(?:\s+{_NAME_WORD})?)"
 )

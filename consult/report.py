@@ -498,6 +498,7 @@ def _codes_section(
                 continue
             quotes = _code_quotes(c["id"], own, texts, review, dedupe, groups, resp_by_id, quoter, used)
             out["quotes_by_code"].append({"label": c["label"], "count": counts[c["id"]], "quotes": quotes})
+        out["themes"] = _themes(conn, qid, label, answered, resp_by_id, review, quoter, tables, with_quotes=False)
         return out
     if ranked_codes:
         out["codes_message"] = "Answers to this question have not been coded yet."
@@ -551,7 +552,7 @@ def _code_quotes(
 
 def _themes(
     conn: sqlite3.Connection, qid: str, label: str, answered: int, resp_by_id: dict[str, sqlite3.Row],
-    review: dict[int, sqlite3.Row], quoter: _Quoter, tables: list[Table],
+    review: dict[int, sqlite3.Row], quoter: _Quoter, tables: list[Table], with_quotes: bool = True,
 ) -> dict[str, Any] | None:
     rows = conn.execute(
         "SELECT * FROM themes WHERE question_id = ? ORDER BY theme_id = -1, size DESC, theme_id", (qid,)
@@ -570,7 +571,7 @@ def _themes(
         n = int(round(th["size"]))
         t.rows.append([name, n, share(n, answered)])
         quotes: list[str] = []
-        if th["theme_id"] != -1:
+        if th["theme_id"] != -1 and with_quotes:
             for qr in conn.execute(
                 "SELECT tq.response_id, r.respondent_id, r.text FROM theme_quotes tq JOIN responses r ON r.id = tq.response_id"
                 " WHERE tq.question_id = ? AND tq.theme_id = ? ORDER BY tq.rank, tq.response_id", (qid, th["theme_id"])

@@ -326,3 +326,10 @@ def test_short_given_names_with_a_surname() -> None:
     assert redact("Write to Jo Bloggs at jo@example.org.") == "Write to [name] at [email]."
     assert redact("Ask Liz about it.") == "Ask [name] about it."
     assert redact("Jo said the advocate was kind.") == "Jo said the advocate was kind."  # alone: left
+
+
+def test_lowercase_titles_and_birth_order_cues() -> None:
+    # Found by the sample's planted personal data: how young people and parents actually write.
+    assert redact("my advocate miss Grant was the only one who listened.") == "my advocate miss [name] was the only one who listened."
+    assert redact("Our youngest, Mason, is non-verbal.") == "Our youngest, [name], is non-verbal."
+    assert redact("I miss the old system.") == "I miss the old system."

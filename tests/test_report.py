@@ -522,3 +522,39 @@ def _sample_workspace(tmp_path: Path) -> Path:
         return dst
     analyse(SAMPLE, dst, progress=False, skip=tuple(n for n, _ in stages() if n != "dedupe"))
     return dst
+
+
+def test_planted_personal_data_never_published_even_when_reviewers_pick_those_answers(tmp_path):
+    """The hardest case: every answer holding planted personal data is coded and flagged as a quote."""
+    planted_file = SAMPLE / "planted-personal-data.json"
+    if not planted_file.is_file():
+        pytest.skip("the sample consultation is not in this checkout")
+    planted = json.loads(planted_file.read_text(encoding="utf-8"))
+    ws = tmp_path / "sample"
+    analyse(SAMPLE, ws, progress=False, skip=tuple(n for n, _ in stages() if n != "dedupe"))
+    conn = connect(ws / DB_NAME)
+    with conn:
+        conn.execute("BEGIN")
+        picked = 0
+        for i, p in enumerate(planted):  # a code of its own for each, so every one is quoted
+            row = conn.execute(
+                "SELECT r.id FROM responses r JOIN respondents p ON p.id = r.respondent_id"
+                " WHERE r.respondent_id = ? AND r.question_id = ? AND p.consent = 1",
+                (p["respondent_id"], p["question"]),
+            ).fetchone()
+            if row is None:
+                continue
+            picked += 1
+            conn.execute(
+                "INSERT OR IGNORE INTO codes (question_id, id, label) VALUES (?, ?, ?)", (p["question"], f"p{i}", f"Point {i}")
+            )
+            conn.execute("INSERT OR IGNORE INTO suggestions VALUES (?, ?, 0.99, 'test')", (row[0], f"p{i}"))
+            conn.execute("INSERT OR IGNORE INTO review_state (response_id, quote) VALUES (?, 1)", (row[0],))
+    conn.close()
+    assert picked >= 10, "the sample should plant personal data in answers that may be published"
+    values = sorted({str(p["text"]).strip() for p in planted if str(p.get("text", "")).strip()})
+    outputs = text_outputs(ws)
+    assert re.search(r"Point \d+ \(1 respondent\)", outputs["html"]) and "[name]" in outputs["html"]  # quoted
+    for fmt, text in outputs.items():
+        leaked = [v for v in values if re.search(rf"(?<!\w){re.escape(v)}(?!\w)", text, re.IGNORECASE)]
+        assert not leaked, f"{fmt}: {leaked[:5]}"
