@@ -77,6 +77,12 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+# numba's default OpenMP threading layer keeps a second OpenMP runtime spinning
+# beside torch's, which made embedding after deduplication 10x slower in one
+# process; the workqueue layer has no spinning threads.
+if numba.config.THREADING_LAYER == "default":
+    numba.config.THREADING_LAYER = "workqueue"
+
 from consult.errors import ConsultError
 
 __all__ = [
