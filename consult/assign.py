@@ -22,12 +22,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
+from scipy import sparse
 from scipy.optimize import minimize
+from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
 from consult.errors import ConsultError
 
-MODEL_VERSION = "assign-1"
+MODEL_VERSION = "assign-2"
 OTHER = "other"
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -173,6 +176,20 @@ class CodeAssigner:
         ``unlabeled_embeddings`` are given to :meth:`fit`).
     cv_folds:
         Folds for choosing ``threshold``.
+    prior_scales:
+        Factors on the zero-shot probabilities tried by cross-validation once
+        there are reviewed answers (the codebook's wording may over- or
+        under-state how often a code applies; 0 trusts the reviewers alone).
+    text_features:
+        Also learn from the words of reviewed answers (TF-IDF of word and
+        character n-grams, a kernel ridge), when their texts are given.
+    text_weight:
+        Weight of the text model's scores against the embedding model's.
+    text_alpha:
+        Ridge penalty of the text model.
+    max_text_reviewed:
+        The text model learns from at most this many reviewed answers (a seeded
+        random sample), which bounds retraining time; the embedding model uses all.
     """
 
     def __init__(
@@ -188,6 +205,11 @@ class CodeAssigner:
         cv_folds: int = 3,
         alphas: Sequence[float] = (0.3, 1.0, 3.0, 10.0),
         max_iter: int = 200,
+        prior_scales: Sequence[float] = (1.0, 0.5, 0.0),
+        text_features: bool = True,
+        text_weight: float = 0.5,
+        text_alpha: float = 1.0,
+        max_text_reviewed: int = 1500,
     ) -> None:
         self.random_state = random_state
         self.threshold = threshold
@@ -199,6 +221,11 @@ class CodeAssigner:
         self.cv_folds = cv_folds
         self.alphas = tuple(alphas)
         self.max_iter = max_iter
+        self.prior_scales = tuple(prior_scales)
+        self.text_features = text_features
+        self.text_weight = text_weight
+        self.text_alpha = text_alpha
+        self.max_text_reviewed = max_text_reviewed
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -221,6 +248,13 @@ class CodeAssigner:
         codes = [c for c in codes if str(c.id) != OTHER]
         if not codes:
             raise ConsultError("the codebook has no codes to assign")
+        # the matrices are small: BLAS threads cost more than they save on a shared machine
+        with threadpool_limits(limits=1):
+            return self._fit(codes, reviewed_texts, reviewed_embeddings, reviewed_labels,
+                             code_embeddings, encode, unlabeled_embeddings)
+
+    def _fit(self, codes, reviewed_texts, reviewed_embeddings, reviewed_labels,
+             code_embeddings, encode, unlabeled_embeddings) -> CodeAssigner:
         ids = [str(c.id) for c in codes]
         if len(set(ids)) != len(ids):
             dup = sorted({i for i in ids if ids.count(i) > 1})
@@ -263,17 +297,22 @@ class CodeAssigner:
         self._st_W = self._self_train(U) if (self.self_training and U is not None) else None
 
         self._sup_W = None
+        self._text = None
         self.n_reviewed_ = n_rev
         self.code_counts_ = np.zeros(len(self.classes_))
         self.threshold_ = 0.5 if self.threshold is None else float(self.threshold)
+        self.prior_scale_ = 1.0
         if n_rev:
             Y = np.zeros((n_rev, len(self.classes_)), dtype=np.float64)
             for i, s in enumerate(labels):
                 for c in s:
                     Y[i, self._index[c]] = 1.0
             self.code_counts_ = Y.sum(0)
+            self._fit_text(reviewed_texts, Y)
             self._cross_validate(R, Y)
             self._sup_W = self._solve_ridge(*self._gram(R, Y), self.alpha_)
+            if self._text is not None:  # only what prediction needs
+                self._text = {k: self._text[k] for k in ("vectorizers", "T", "A", "mean")}
         return self
 
     def _fit_prototypes(self, ids: list[str], code_embeddings: Mapping[str, CodePrototypes]):
@@ -391,14 +430,34 @@ class CodeAssigner:
     def _ridge_scores(W: np.ndarray, X: np.ndarray) -> np.ndarray:
         return X @ W[:-1] + W[-1]
 
-    def _supervised_proba(self, model: tuple, X: np.ndarray) -> np.ndarray:
+    def _mix(self, S_emb: np.ndarray, S_text: np.ndarray | None) -> np.ndarray:
+        if S_text is None:
+            return S_emb
+        return (1.0 - self.text_weight) * S_emb + self.text_weight * S_text
+
+    def _supervised_proba(
+        self, model: np.ndarray, X: np.ndarray, texts: Sequence[str] | None = None
+    ) -> np.ndarray:
         a, b = self.platt_
-        return _sigmoid(a * self._ridge_scores(model, X) + b)
+        S = self._ridge_scores(model, X)
+        if self._text is not None and texts is not None:
+            S = self._mix(S, self._text_scores(texts))
+        return _sigmoid(a * S + b)
 
     def _prior(self, X: np.ndarray) -> np.ndarray:
         """Zero-shot probabilities of all classes, "other" being one less the best code's."""
         Z = self._zero_shot_proba(X)
         return np.hstack([Z, 1.0 - Z.max(1, keepdims=True)])
+
+    @staticmethod
+    def _scale_prior(prior: np.ndarray, scale: float) -> np.ndarray:
+        """The zero-shot code probabilities times ``scale``; "other" stays one less the best code's."""
+        if scale == 1.0:
+            return prior
+        out = prior.copy()
+        out[:, :-1] *= scale
+        out[:, -1] = 1.0 - out[:, :-1].max(1)
+        return out
 
     def _blend(self, prior: np.ndarray, sup: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
         """Code probabilities (n × classes): zero-shot prior blended with what reviewers taught.
@@ -414,6 +473,67 @@ class CodeAssigner:
         derived = 1.0 - out[:, :-1].max(1)
         out[:, -1] = trust[-1] * sup[:, -1] + (1.0 - trust[-1]) * derived
         return out
+
+    def _text_matrix(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        vw, vc = self._text["vectorizers"]
+        t = [str(x) for x in texts]
+        # each block has unit rows, so words and characters weigh alike
+        return sparse.hstack([vw.transform(t), vc.transform(t)], format="csr")
+
+    def _fit_text(self, texts: Sequence[str], Y: np.ndarray) -> None:
+        """Fit the TF-IDF kernel ridge on (a sample of) the reviewed answers' texts."""
+        self._text = None
+        if not self.text_features or not texts or len(texts) < 20:
+            return
+        texts = [str(t) for t in texts]
+        if not any(t.strip() for t in texts):
+            return
+        n = len(texts)
+        rows = np.arange(n)
+        if n > self.max_text_reviewed:
+            rng = np.random.default_rng(self.random_state)
+            rows = np.sort(rng.choice(n, self.max_text_reviewed, replace=False))
+        sub = [texts[i] for i in rows]
+        vw = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float64)
+        vc = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float64
+        )
+        try:
+            vw.fit(sub)
+            vc.fit(sub)
+        except ValueError:  # nothing but stop words or blanks
+            return
+        self._text = {"vectorizers": (vw, vc), "rows": rows}
+        T = self._text_matrix(sub)
+        K = (T @ T.T).toarray()
+        self._text.update(T=T, K=K, Y=Y[rows])
+        self._text["A"], self._text["mean"] = self._solve_dual(K, Y[rows])
+
+    def _solve_dual(self, K: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Kernel ridge coefficients for centred targets, and the target means."""
+        mean = Y.mean(0)
+        reg = K + self.text_alpha * np.eye(len(K))
+        return scipy.linalg.solve(reg, Y - mean, assume_a="pos"), mean
+
+    def _text_scores_oof(self, splits, n: int, k: int) -> np.ndarray | None:
+        """Out-of-fold text-model scores of all reviewed answers (None without a text model)."""
+        if self._text is None:
+            return None
+        rows, K, Yt = self._text["rows"], self._text["K"], self._text["Y"]
+        pos = np.full(n, -1)
+        pos[rows] = np.arange(len(rows))
+        S = np.zeros((n, k))
+        for train, test in splits:
+            tr = pos[train][pos[train] >= 0]
+            A, mean = self._solve_dual(K[np.ix_(tr, tr)], Yt[tr])
+            te = test[pos[test] >= 0]
+            # answers outside the text sample are left out of the choice of threshold
+            S[te] = K[np.ix_(pos[te], tr)] @ A + mean
+        return S
+
+    def _text_scores(self, texts: Sequence[str]) -> np.ndarray:
+        Kx = (self._text_matrix(texts) @ self._text["T"].T).toarray()
+        return Kx @ self._text["A"] + self._text["mean"]
 
     def _cross_validate(self, R: np.ndarray, Y: np.ndarray) -> None:
         """Choose ridge penalty, probability scale and threshold by out-of-fold micro-F1."""
@@ -434,27 +554,38 @@ class CodeAssigner:
         grid = np.round(np.arange(0.15, 0.80, 0.05), 2)
         prior = self._prior(R)
         # the 1-D calibration needs no more than a sample of (score, label) pairs
-        sample = np.random.default_rng(self.random_state).permutation(Y.size)[:50_000]
         best = (-1.0, None)
+        S_text = self._text_scores_oof(splits, n, Y.shape[1])
+        # with a text model, the choice is made on the answers it scored out of fold
+        in_cv = np.ones(n, dtype=bool)
+        if S_text is not None:
+            in_cv[:] = False
+            in_cv[self._text["rows"]] = True
+        Ys = Y[in_cv]
+        sample = np.random.default_rng(self.random_state).permutation(Ys.size)[:50_000]
         for alpha in self.alphas:
             S = np.zeros_like(Y)
             for (_, test), (Gf, Bf) in zip(splits, fold_stats):
                 S[test] = self._ridge_scores(self._solve_ridge(Gf, Bf, alpha), R[test])
+            if S_text is not None:
+                S = self._mix(S, S_text)
             cal = fit_ovr_logistic(
-                S.reshape(-1, 1)[sample], Y.reshape(-1, 1)[sample], l2=1e-6, max_iter=100
+                S[in_cv].reshape(-1, 1)[sample], Ys.reshape(-1, 1)[sample], l2=1e-6, max_iter=100
             )
             a, b = float(cal[0, 0]), float(cal[1, 0])
-            P = np.zeros_like(Y)
-            for train, test in splits:
-                sup = _sigmoid(a * S[test] + b)
-                P[test] = self._blend(prior[test], sup, Y[train].sum(0))
-            thresholds = grid if self.threshold is None else [float(self.threshold)]
-            for t in thresholds:
-                f1 = _micro_f1(self._decide(P, t), Y)
-                if f1 > best[0]:
-                    best = (f1, (alpha, (a, b), float(t)))
+            for scale in self.prior_scales:
+                P = np.zeros_like(Y)
+                for train, test in splits:
+                    te = test[in_cv[test]]
+                    sup = _sigmoid(a * S[te] + b)
+                    P[te] = self._blend(self._scale_prior(prior[te], scale), sup, Y[train].sum(0))
+                thresholds = grid if self.threshold is None else [float(self.threshold)]
+                for t in thresholds:
+                    f1 = _micro_f1(self._decide(P[in_cv], t), Ys)
+                    if f1 > best[0]:
+                        best = (f1, (alpha, (a, b), float(t), scale))
         self.cv_score_ = best[0]
-        self.alpha_, self.platt_, self.threshold_ = best[1]
+        self.alpha_, self.platt_, self.threshold_, self.prior_scale_ = best[1]
 
     # -------------------------------------------------------------- predict
     def _check_fitted(self) -> None:
@@ -474,8 +605,9 @@ class CodeAssigner:
                 f"embeddings have {X.shape[1]} dimensions, the codebook's {self._pos.shape[1]}"
             )
         X = _normalise(X)
-        sup = None if self._sup_W is None else self._supervised_proba(self._sup_W, X)
-        return self._blend(self._prior(X), sup, self.code_counts_)
+        sup = None if self._sup_W is None else self._supervised_proba(self._sup_W, X, texts)
+        prior = self._scale_prior(self._prior(X), self.prior_scale_ if sup is not None else 1.0)
+        return self._blend(prior, sup, self.code_counts_)
 
     def _decide(self, P: np.ndarray, threshold: float) -> np.ndarray:
         """Boolean (n × classes): top code always, others above threshold, or "other"."""

@@ -291,3 +291,43 @@ def test_review_queue_is_deterministic():
     b = review_queue(P, X, X[:5], k=10)
     np.testing.assert_array_equal(a, b)
     assert len(set(a.tolist())) == 10
+
+
+def _word_world(n, seed):
+    """Answers whose embeddings are noise but whose words name their code."""
+    r = np.random.default_rng(seed)
+    words = {"code-0": "parking car park", "code-1": "nurse kind staff", "code-2": "wait hours late"}
+    texts, Y = [], []
+    for _ in range(n):
+        c = f"code-{r.integers(0, 3)}"
+        filler = " ".join(r.choice(["the", "was", "very", "and", "it"], size=3))
+        texts.append(f"{filler} {words[c]} {filler}")
+        Y.append({c})
+    X = unit(r.normal(size=(n, DIM))).astype(np.float32)
+    return texts, X, Y
+
+
+def test_text_features_learn_what_embeddings_miss(world):
+    codes, protos, _, _ = world
+    Tr, Xr, Yr = _word_world(200, 12)
+    Tt, Xt, Yt = _word_world(100, 13)
+    with_text = CodeAssigner().fit(codes, Tr, Xr, Yr, code_embeddings=protos)
+    without = CodeAssigner(text_features=False).fit(codes, Tr, Xr, Yr, code_embeddings=protos)
+    f_with = micro_f1(with_text.predict_labels(Tt, Xt), Yt)
+    f_without = micro_f1(without.predict_labels(Tt, Xt), Yt)
+    assert f_with > 0.9 and f_with > f_without + 0.3
+    assert with_text.prior_scale_ in with_text.prior_scales
+    # without texts at prediction time the embedding model alone answers
+    assert len(with_text.predict(None, Xt)) == len(Xt)
+
+
+def test_text_model_sample_is_capped_and_deterministic(world):
+    codes, protos, _, _ = world
+    Tr, Xr, Yr = _word_world(120, 14)
+    Tt, Xt, _ = _word_world(30, 15)
+    fit = lambda: CodeAssigner(max_text_reviewed=50, random_state=1).fit(  # noqa: E731
+        codes, Tr, Xr, Yr, code_embeddings=protos
+    )
+    a, b = fit(), fit()
+    assert a._text["T"].shape[0] == 50
+    np.testing.assert_array_equal(a.predict_proba(Tt, Xt), b.predict_proba(Tt, Xt))
