@@ -18,7 +18,6 @@ import csv
 import hashlib
 import json
 import os
-import platform
 import re
 import sys
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from _machine import machine  # benchmarks/ is on sys.path when a script here is run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -48,18 +48,6 @@ class BenchCode:
     parent: str | None = None
     builtin: bool = False
 
-
-def machine() -> str:
-    """Platform, CPU count and CPU model, for comparing figures across machines."""
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.platform()}; {os.cpu_count()} cpu; {model}".strip()
 
 
 def parse_examples(raw: str) -> list[str]:
@@ -255,6 +243,7 @@ def main(argv: list[str] | None = None) -> None:
             [labels[i] for i in rev],
             code_embeddings=code_emb,
             unlabeled_embeddings=X,
+            unlabeled_texts=texts,
         )
         pred = model.predict_labels([texts[i] for i in test], X[test])
         seconds = time.perf_counter() - start

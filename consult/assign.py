@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from consult.errors import ConsultError
 
-MODEL_VERSION = "assign-2"
+MODEL_VERSION = "assign-3"
 OTHER = "other"
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -146,6 +146,15 @@ def fit_ovr_logistic(
     return res.x.reshape(d + 1, k)
 
 
+def _fit_sparse_logistic(T: sparse.csr_matrix, y: np.ndarray, C: float) -> np.ndarray:
+    """Weights (d + 1,) of a binary L2 logistic regression on sparse features (intercept last)."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", random_state=0)
+    clf.fit(T, y)
+    return np.concatenate([clf.coef_[0], clf.intercept_])
+
+
 def _predict_logistic(W: np.ndarray, X: np.ndarray) -> np.ndarray:
     return _sigmoid(X.astype(np.float64) @ W[:-1] + W[-1])
 
@@ -190,6 +199,15 @@ class CodeAssigner:
     max_text_reviewed:
         The text model learns from at most this many reviewed answers (a seeded
         random sample), which bounds retraining time; the embedding model uses all.
+    top_k:
+        A code's zero-shot score is the mean similarity of its ``top_k`` most
+        similar texts (label, description, examples).
+    self_training_rounds:
+        Rounds of self-training; each relabels the unreviewed answers with the
+        previous round's model.
+    text_l2:
+        Inverse L2 penalty (C) of the self-trained TF-IDF model, used when
+        ``unlabeled_texts`` are given to :meth:`fit` and ``text_features`` is on.
     """
 
     def __init__(
@@ -210,6 +228,9 @@ class CodeAssigner:
         text_weight: float = 0.5,
         text_alpha: float = 1.0,
         max_text_reviewed: int = 1500,
+        top_k: int = 5,
+        self_training_rounds: int = 2,
+        text_l2: float = 1.0,
     ) -> None:
         self.random_state = random_state
         self.threshold = threshold
@@ -226,6 +247,9 @@ class CodeAssigner:
         self.text_weight = text_weight
         self.text_alpha = text_alpha
         self.max_text_reviewed = max_text_reviewed
+        self.top_k = top_k
+        self.self_training_rounds = self_training_rounds
+        self.text_l2 = text_l2
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -238,12 +262,15 @@ class CodeAssigner:
         code_embeddings: Mapping[str, CodePrototypes] | None = None,
         encode: Encoder | None = None,
         unlabeled_embeddings: np.ndarray | None = None,
+        unlabeled_texts: Sequence[str] | None = None,
     ) -> CodeAssigner:
         """Learn from the codebook and the reviewed answers (there may be none).
 
         ``code_embeddings`` are from :func:`embed_codebook`; or pass ``encode``
         and they are computed here. ``reviewed_labels`` holds one set of code
-        ids per reviewed answer (``"other"`` allowed).
+        ids per reviewed answer (``"other"`` allowed). ``unlabeled_texts``
+        (parallel to ``unlabeled_embeddings``) let self-training also learn
+        from the answers' words.
         """
         codes = [c for c in codes if str(c.id) != OTHER]
         if not codes:
@@ -251,10 +278,10 @@ class CodeAssigner:
         # the matrices are small: BLAS threads cost more than they save on a shared machine
         with threadpool_limits(limits=1):
             return self._fit(codes, reviewed_texts, reviewed_embeddings, reviewed_labels,
-                             code_embeddings, encode, unlabeled_embeddings)
+                             code_embeddings, encode, unlabeled_embeddings, unlabeled_texts)
 
     def _fit(self, codes, reviewed_texts, reviewed_embeddings, reviewed_labels,
-             code_embeddings, encode, unlabeled_embeddings) -> CodeAssigner:
+             code_embeddings, encode, unlabeled_embeddings, unlabeled_texts=None) -> CodeAssigner:
         ids = [str(c.id) for c in codes]
         if len(set(ids)) != len(ids):
             dup = sorted({i for i in ids if ids.count(i) > 1})
@@ -294,7 +321,14 @@ class CodeAssigner:
         U = None
         if unlabeled_embeddings is not None and len(unlabeled_embeddings):
             U = _normalise(_as_matrix(unlabeled_embeddings, "unlabeled embeddings"))
-        self._st_W = self._self_train(U) if (self.self_training and U is not None) else None
+        self._st_W = None
+        self._st_text = None
+        if self.self_training and U is not None:
+            if unlabeled_texts is not None and len(unlabeled_texts) != len(U):
+                raise ConsultError(
+                    f"{len(unlabeled_texts)} unlabeled texts but {len(U)} unlabeled embeddings"
+                )
+            self._self_train_rounds(U, unlabeled_texts)
 
         self._sup_W = None
         self._text = None
@@ -309,7 +343,7 @@ class CodeAssigner:
                     Y[i, self._index[c]] = 1.0
             self.code_counts_ = Y.sum(0)
             self._fit_text(reviewed_texts, Y)
-            self._cross_validate(R, Y)
+            self._cross_validate(R, Y, reviewed_texts)
             self._sup_W = self._solve_ridge(*self._gram(R, Y), self.alpha_)
             if self._text is not None:  # only what prediction needs
                 self._text = {k: self._text[k] for k in ("vectorizers", "T", "A", "mean")}
@@ -336,7 +370,7 @@ class CodeAssigner:
         self._n_codes = len(ids)
 
     def _similarity(self, X: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
-        """Per-code score: mean of the two best prototype similarities, less counter-example pull.
+        """Per-code score: mean of the ``top_k`` best prototype similarities, less counter-example pull.
 
         ``exclude`` (n × prototypes, bool) hides prototypes, for leave-one-out.
         """
@@ -346,11 +380,12 @@ class CodeAssigner:
         out = np.full((len(X), self._n_codes), -1.0)
         for j in range(self._n_codes):
             s = S[:, self._pos_owner == j]
-            if s.shape[1] >= 2:
-                top2 = np.sort(s, axis=1)[:, -2:]
-                best = np.where(np.isfinite(top2[:, 0]), top2.mean(1), top2[:, 1])
-            else:
-                best = s[:, 0]
+            k = min(self.top_k, s.shape[1])
+            top = np.sort(s, axis=1)[:, -k:]
+            finite = np.isfinite(top)
+            # mean of the k best that are not hidden (leave-one-out hides one)
+            best = np.where(finite, top, 0.0).sum(1) / np.maximum(finite.sum(1), 1)
+            best = np.where(finite.any(1), best, -np.inf)
             out[:, j] = np.where(np.isfinite(best), best, -1.0)
         if len(self._neg):
             N = X @ self._neg.T
@@ -389,29 +424,69 @@ class CodeAssigner:
         # more similar must never mean less likely
         self._cal_W = W if W[0, 0] + W[1, 0] > 0 and W[0, 0] >= 0 else fallback
 
-    def _zero_shot_proba(self, X: np.ndarray) -> np.ndarray:
+    def _zero_shot_proba(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         S = self._similarity(X)
         P = _predict_logistic(self._cal_W, self._calibration_features(S)).reshape(S.shape)
+        parts = [P]
         if self._st_W is not None:
-            P = 0.5 * P + 0.5 * _predict_logistic(self._st_W, X)
+            parts.append(_predict_logistic(self._st_W, X))
+        if self._st_text is not None and texts is not None:
+            parts.append(self._st_text_proba(texts))
+        P = np.mean(parts, axis=0)
         return P
 
-    def _self_train(self, U: np.ndarray) -> np.ndarray:
-        """Logistic regression on the confident zero-shot labels of unreviewed answers."""
-        S = self._similarity(U)
+    def _pseudo_labels(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Top code of each answer, and which answers are confident (margin ≥ the code's median)."""
         top = S.argmax(1)
         srt = np.sort(S, axis=1)
         margin = srt[:, -1] - (srt[:, -2] if S.shape[1] > 1 else 0.0)
-        keep = np.zeros(len(U), dtype=bool)
+        keep = np.zeros(len(S), dtype=bool)
         for j in range(self._n_codes):
             idx = np.flatnonzero(top == j)
             if len(idx):
                 keep[idx[margin[idx] >= np.median(margin[idx])]] = True
+        return top, keep
+
+    def _self_train_rounds(self, U: np.ndarray, texts: Sequence[str] | None) -> None:
+        """Self-train on the unreviewed answers, relabelling them with each round's model."""
+        S = self._similarity(U)
+        for _ in range(max(1, self.self_training_rounds)):
+            top, keep = self._pseudo_labels(S)
+            self._st_W = self._fit_st_embedding(U, top, keep)
+            if texts is not None and self.text_features:
+                self._st_text = self._fit_st_text(texts, top, keep)
+            S = self._zero_shot_proba(U, texts)
+
+    def _fit_st_embedding(self, U: np.ndarray, top: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Logistic regression on pseudo-labelled answers plus the codebook's own texts."""
         X = np.vstack([U[keep], self._pos])
         Y = np.zeros((len(X), self._n_codes))
         Y[np.arange(keep.sum()), top[keep]] = 1.0
         Y[keep.sum() + np.arange(len(self._pos)), self._pos_owner] = 1.0
         return fit_ovr_logistic(X, Y, l2=self.l2, max_iter=self.max_iter)
+
+    def _fit_st_text(self, texts: Sequence[str], top: np.ndarray, keep: np.ndarray) -> dict | None:
+        """Logistic regression on the TF-IDF words of the pseudo-labelled answers."""
+        t = [str(texts[i]) for i in np.flatnonzero(keep)]
+        vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float64)
+        try:
+            T = vec.fit_transform(t)
+        except ValueError:  # nothing but stop words or blanks
+            return None
+        y = top[keep]
+        W = np.zeros((T.shape[1] + 1, self._n_codes))
+        for j in range(self._n_codes):
+            yj = (y == j).astype(np.float64)
+            if 0 < yj.sum() < len(yj):
+                W[:, j] = _fit_sparse_logistic(T, yj, self.text_l2)
+            else:
+                W[-1, j] = -10.0 if yj.sum() == 0 else 10.0
+        return {"vectorizer": vec, "W": W}
+
+    def _st_text_proba(self, texts: Sequence[str]) -> np.ndarray:
+        T = self._st_text["vectorizer"].transform([str(x) for x in texts])
+        W = self._st_text["W"]
+        return _sigmoid(np.asarray(T @ W[:-1]) + W[-1])
 
     @staticmethod
     def _gram(R: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -444,9 +519,9 @@ class CodeAssigner:
             S = self._mix(S, self._text_scores(texts))
         return _sigmoid(a * S + b)
 
-    def _prior(self, X: np.ndarray) -> np.ndarray:
+    def _prior(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         """Zero-shot probabilities of all classes, "other" being one less the best code's."""
-        Z = self._zero_shot_proba(X)
+        Z = self._zero_shot_proba(X, texts)
         return np.hstack([Z, 1.0 - Z.max(1, keepdims=True)])
 
     @staticmethod
@@ -535,7 +610,9 @@ class CodeAssigner:
         Kx = (self._text_matrix(texts) @ self._text["T"].T).toarray()
         return Kx @ self._text["A"] + self._text["mean"]
 
-    def _cross_validate(self, R: np.ndarray, Y: np.ndarray) -> None:
+    def _cross_validate(
+        self, R: np.ndarray, Y: np.ndarray, texts: Sequence[str] = ()
+    ) -> None:
         """Choose ridge penalty, probability scale and threshold by out-of-fold micro-F1."""
         n = len(R)
         folds = min(self.cv_folds, n)
@@ -552,7 +629,7 @@ class CodeAssigner:
             Gt, Bt = self._gram(R[test], Y[test])
             fold_stats.append((G - Gt, B - Bt))
         grid = np.round(np.arange(0.15, 0.80, 0.05), 2)
-        prior = self._prior(R)
+        prior = self._prior(R, texts if texts else None)
         # the 1-D calibration needs no more than a sample of (score, label) pairs
         best = (-1.0, None)
         S_text = self._text_scores_oof(splits, n, Y.shape[1])
@@ -606,7 +683,7 @@ class CodeAssigner:
             )
         X = _normalise(X)
         sup = None if self._sup_W is None else self._supervised_proba(self._sup_W, X, texts)
-        prior = self._scale_prior(self._prior(X), self.prior_scale_ if sup is not None else 1.0)
+        prior = self._scale_prior(self._prior(X, texts), self.prior_scale_ if sup is not None else 1.0)
         return self._blend(prior, sup, self.code_counts_)
 
     def _decide(self, P: np.ndarray, threshold: float) -> np.ndarray:

@@ -468,6 +468,7 @@ def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
         assigner = CodeAssigner(**params).fit(
             codes, reviewed_texts, r_emb, labels, code_embeddings=code_emb,
             unlabeled_embeddings=emb if len(units) else None,
+            unlabeled_texts=[u.text for u in units] if units else None,
         )
         predictions = assigner.predict([u.text for u in units], emb) if units else []
         per_response: dict[int, dict[str, float]] = {}

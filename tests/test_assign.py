@@ -331,3 +331,72 @@ def test_text_model_sample_is_capped_and_deterministic(world):
     a, b = fit(), fit()
     assert a._text["T"].shape[0] == 50
     np.testing.assert_array_equal(a.predict_proba(Tt, Xt), b.predict_proba(Tt, Xt))
+
+
+def test_top_k_pools_over_several_examples_so_one_stray_example_does_not_decide():
+    rng = np.random.default_rng(5)
+    a, b = unit(rng.normal(size=(2, DIM)))
+    x = unit(b + 0.05 * rng.normal(size=DIM))
+    codes = [FakeCode("a", "A"), FakeCode("b", "B")]
+    near = lambda c: unit(c + 0.3 * rng.normal(size=(5, DIM)) / np.sqrt(DIM))  # noqa: E731
+    protos = {
+        # code "a" has one stray example that is (nearly) the answer itself
+        "a": CodePrototypes(positive=np.vstack([near(a), x[None]]), negative=np.zeros((0, DIM))),
+        "b": CodePrototypes(positive=near(b), negative=np.zeros((0, DIM))),
+    }
+    top = lambda k: CodeAssigner(top_k=k).fit(codes, code_embeddings=protos).predict(  # noqa: E731
+        None, x[None].astype(np.float32)
+    )[0][0].code
+    assert top(1) == "a"
+    assert top(5) == "b"
+
+
+@pytest.fixture(scope="module")
+def worded_world(world):
+    """The synthetic answers with texts whose words name their codes."""
+    codes, protos, _, answers = world
+    X, Y = answers(400, 11)
+    words = {"code-0": "parking bus travel", "code-1": "nurse kind caring", "code-2": "food meal hot"}
+    rng = np.random.default_rng(11)
+    texts = [
+        " ".join([words[c] for c in sorted(y)] + list(rng.choice(["the", "was", "very"], 3)))
+        for y in Y
+    ]
+    return codes, protos, X, Y, texts
+
+
+def test_self_training_learns_from_unlabeled_texts(worded_world):
+    codes, protos, X, Y, texts = worded_world
+    model = CodeAssigner(random_state=0).fit(
+        codes, code_embeddings=protos, unlabeled_embeddings=X, unlabeled_texts=texts
+    )
+    assert model._st_text is not None
+    with_text = model.predict_labels(texts, X)
+    assert micro_f1(with_text, Y) > 0.75
+    # without texts at prediction time the embedding models still answer
+    assert micro_f1(model.predict_labels(None, X), Y) > 0.75
+    # deterministic
+    again = CodeAssigner(random_state=0).fit(
+        codes, code_embeddings=protos, unlabeled_embeddings=X, unlabeled_texts=texts
+    )
+    np.testing.assert_allclose(again.predict_proba(texts, X), model.predict_proba(texts, X))
+
+
+def test_self_training_text_switches_and_mismatch(worded_world):
+    codes, protos, X, Y, texts = worded_world
+    off = CodeAssigner(text_features=False).fit(
+        codes, code_embeddings=protos, unlabeled_embeddings=X, unlabeled_texts=texts
+    )
+    assert off._st_text is None
+    blank = CodeAssigner().fit(
+        codes, code_embeddings=protos, unlabeled_embeddings=X, unlabeled_texts=[""] * len(X)
+    )
+    assert blank._st_text is None and len(blank.predict(None, X)) == len(X)
+    with pytest.raises(ConsultError):
+        CodeAssigner().fit(
+            codes, code_embeddings=protos, unlabeled_embeddings=X, unlabeled_texts=texts[:-1]
+        )
+    one_round = CodeAssigner(self_training_rounds=1).fit(
+        codes, code_embeddings=protos, unlabeled_embeddings=X, unlabeled_texts=texts
+    )
+    assert micro_f1(one_round.predict_labels(texts, X), Y) > 0.75
