@@ -92,7 +92,7 @@ def init(
 ) -> None:
     """Draft a consultation config from a data file's header, for you to edit."""
     from consult.config import draft_config
-    from consult.report import atomic_write_text
+    from consult.files import atomic_write_text
 
     target = out or data_file.parent / "consultation.toml"
     if target.exists() and not force:
@@ -118,7 +118,7 @@ def dedupe(
 
     from consult.dedupe import Deduplicator
     from consult.load import read_table
-    from consult.report import atomic_write_text
+    from consult.files import atomic_write_text
 
     table = read_table(file)
     for col in (text_column, id_column):
@@ -205,7 +205,7 @@ def codebook_draft(
     import numpy as np
 
     from consult.codebook import Codebook, dump_codebook
-    from consult.report import atomic_write_text
+    from consult.files import atomic_write_text
     from consult.store import open_workspace
     from consult.themes import Theme, ThemeResult, draft_codebook
 

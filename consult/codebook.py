@@ -28,9 +28,7 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
@@ -42,6 +40,7 @@ from typing import Any
 import yaml
 
 from consult.errors import ConsultError
+from consult.files import atomic_write_text, read_text
 
 __all__ = [
     "BUILTIN_CODES",
@@ -402,7 +401,7 @@ def dump_codebook(codebook: Codebook) -> str:
 
 def save_codebook(codebook: Codebook, path: str | Path) -> None:
     """Write the codebook as YAML, atomically (temp file then rename)."""
-    _atomic_write(Path(path), dump_codebook(codebook))
+    atomic_write_text(Path(path), dump_codebook(codebook))
 
 
 def load_codebooks(folder: str | Path) -> dict[str, Codebook]:
@@ -426,23 +425,6 @@ def load_codebooks(folder: str | Path) -> dict[str, Codebook]:
             raise ConsultError(f"a second codebook for question {book.question!r}", file=path)
         out[book.question] = book
     return out
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 # --------------------------------------------------------------------------- ids
@@ -527,14 +509,7 @@ def read_codebook_csv(path: str | Path, question: str) -> Codebook:
     Rows are numbered as in a spreadsheet (the header is row 1).
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConsultError("codebook CSV not found", file=path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    text = read_text(path, missing="codebook CSV not found")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -619,7 +594,7 @@ def write_codebook_csv(codebook: Codebook, path: str | Path, *, include_ids: boo
         group = codebook[code.parent].label if code.parent else ""
         row = (code.label, group, code.description, format_examples(code.examples))
         writer.writerow(((code.id,) if include_ids else ()) + row)
-    _atomic_write(Path(path), buf.getvalue())
+    atomic_write_text(Path(path), buf.getvalue())
 
 
 # --------------------------------------------------------------------------- REFI-QDA
@@ -702,7 +677,7 @@ def write_qdc(codebook: Codebook, path: str | Path, *, origin: str = "consult") 
             add(codes_el, code)
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
-    _atomic_write(Path(path), '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n")
+    atomic_write_text(Path(path), '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n")
 
 
 def read_qdc(path: str | Path, question: str, *, sets_as_groups: bool = True) -> Codebook:

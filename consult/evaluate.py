@@ -33,6 +33,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from consult.codebook import Codebook
 from consult.errors import ConsultError
+from consult.files import read_text
 
 __all__ = [
     "AgreementReport",
@@ -62,14 +63,7 @@ def read_codings_csv(
     exactly. Rows are numbered as in a spreadsheet (the header is row 1).
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConsultError("codings file not found", file=path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    text = read_text(path, missing="codings file not found")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from consult.config import Config, load_config
 from consult.errors import ConsultError
+from consult.files import decode
 from consult.model import Consultation, Question, Respondent, Response
 
 TRUE_WORDS = ("yes", "y", "true", "1", "agree", "i agree", "consent")
@@ -41,26 +42,6 @@ def clean(value: object) -> str:
         value = int(value)
     text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     return "\n".join(line.strip() for line in text.strip().split("\n"))
-
-
-def decode(raw: bytes, path: Path, encoding: str = "auto") -> tuple[str, str]:
-    """Decode file bytes: UTF-8 (with or without BOM), else Windows-1252 as Excel writes it."""
-    if encoding != "auto":
-        try:
-            return raw.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as e:
-            raise ConsultError(f"cannot decode as {encoding}: {e}", file=path) from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        # cp1252 leaves five bytes undefined; latin-1 maps them (never fails).
-        return raw.decode("latin-1"), "latin-1"
 
 
 def _header(columns: list[str], path: Path) -> list[str]:

@@ -14,10 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import sqlite3
-import tempfile
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +27,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from consult import __version__
 from consult.errors import ConsultError
+from consult.files import atomic_write_bytes, atomic_write_text
 
 FORMATS: tuple[str, ...] = ("html", "md", "xlsx", "csv")
 DEFAULT_NAMES = {"html": "summary.html", "md": "summary.md", "xlsx": "summary.xlsx", "csv": "summary-csv"}
@@ -49,32 +48,6 @@ Redactor = Callable[..., str]
 
 
 # --- small helpers ---------------------------------------------------------------
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file so readers see the old version or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; a summary is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write UTF-8 text atomically (see :func:`atomic_write_bytes`)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def pct(n: float, d: float) -> str:

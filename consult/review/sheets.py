@@ -8,6 +8,8 @@ answers changed in the workspace since the export.
 
 from __future__ import annotations
 
+import io
+
 import hashlib
 import re
 import secrets
@@ -24,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from consult.errors import ConsultError
+from consult.files import atomic_write_bytes
 from consult.review import queries
 from consult.review.actions import check_reviewer, update_answer
 from consult.store import transaction
@@ -115,8 +118,9 @@ def export_xlsx(conn: sqlite3.Connection, path: str | Path) -> Path:
     meta.sheet_state = "veryHidden"
     meta.protection.password = secrets.token_hex(8)
     meta.protection.sheet = True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    buf = io.BytesIO()
+    wb.save(buf)
+    atomic_write_bytes(path, buf.getvalue())
     return path
 
 
