@@ -113,3 +113,40 @@ def test_reviewer_dedupe_decision_survives_reruns(mini: Path, tmp_path: Path) ->
     assert conn.execute(kind, ("C3",)).fetchone()[0] == "unique"
     assert conn.execute(kind, ("C4",)).fetchone()[0] == "campaign"
     assert conn.execute("SELECT size FROM campaigns").fetchone()[0] == 11
+
+
+def test_full_run_codes_answers_and_keeps_a_reviewers_decision(mini: Path, tmp_path: Path) -> None:
+    """All stages with the real model: a re-run keeps the person's codes and the model's beside them."""
+    from consult.review import actions
+
+    (mini / "codebook").mkdir()
+    (mini / "codebook" / "q1.yaml").write_text(
+        "question: q1\ncodes:\n"
+        "  - id: dont-know-to-ask\n    label: Children do not know to ask\n"
+        "    description: Children are not aware advocacy exists, so they cannot ask for it.\n"
+        "    examples: [\"Most kids have never heard of an advocate.\"]\n"
+        "  - id: choice\n    label: Children's choice\n"
+        "    description: Children should be able to choose or decline an advocate.\n"
+        "    examples: [\"It should be up to the young person.\"]\n",
+        encoding="utf-8",
+    )
+    with open(mini / "consultation.toml", "a", encoding="utf-8") as f:
+        f.write('\n[codebook]\nfolder = "codebook"\n')
+    out = tmp_path / "out"
+    analyse(mini, out, progress=False)
+    conn = connect(out / "consult.db")
+    r1 = conn.execute("SELECT id FROM responses WHERE respondent_id='R1' AND question_id='q1'").fetchone()[0]
+    r4 = conn.execute("SELECT id FROM responses WHERE respondent_id='R4' AND question_id='q1'").fetchone()[0]
+    model = {r[0] for r in conn.execute("SELECT code_id FROM suggestions WHERE response_id = ?", (r1,))}
+    assert model and model <= {"dont-know-to-ask", "choice", "other"}
+    assert [r[0] for r in conn.execute("SELECT code_id FROM suggestions WHERE response_id = ?", (r4,))] == ["non-substantive"]
+    assert conn.execute("SELECT model_version FROM suggestions LIMIT 1").fetchone()[0].startswith("assign-")
+    actions.set_codes(conn, r1, ["choice"], "Ana")
+    conn.close()
+
+    analyse(mini, out, progress=False)
+    conn = connect(out / "consult.db")
+    final = [tuple(r) for r in conn.execute("SELECT code_id, assigned_by FROM final_codes WHERE response_id = ?", (r1,))]
+    assert final == [("choice", "Ana")]
+    assert conn.execute("SELECT COUNT(*) FROM suggestions WHERE response_id = ?", (r1,)).fetchone()[0] >= 1
+    assert conn.execute("SELECT COUNT(*) FROM events WHERE reviewer = 'Ana'").fetchone()[0] == 1
