@@ -119,6 +119,87 @@ def _settings(cfg: Config, name: str) -> dict:
     return dict(cfg.settings.get(name, {}))
 
 
+def _stage_classes() -> dict[str, type]:
+    from consult.assign import CodeAssigner
+    from consult.dedupe import Deduplicator
+    from consult.embed import Embedder
+    from consult.themes import ThemeFinder
+
+    return {"dedupe": Deduplicator, "embed": Embedder, "themes": ThemeFinder, "assign": CodeAssigner}
+
+
+# Settings the pipeline fills in itself, and defaults that make runs reproducible.
+_OWN = {"embed": {"show_progress"}, "themes": set(), "dedupe": set(), "assign": set()}
+_DEFAULTS = {"themes": {"random_state": 42}, "assign": {"random_state": 0}, "dedupe": {"random_state": 0}}
+
+
+def stage_params(cfg: Config, name: str) -> dict:
+    """A stage's settings from the config's [name] table, checked against what the stage takes."""
+    import inspect
+
+    from consult.errors import ConsultError
+
+    params = {**_DEFAULTS.get(name, {}), **_settings(cfg, name)}
+    target = _stage_classes()[name]
+    accepted = set(inspect.signature(target).parameters) - _OWN[name]
+    unknown = sorted(set(params) - accepted - ({"model"} if name == "embed" else set()))
+    if unknown:
+        raise ConsultError(
+            f"[{name}]: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(accepted))}", file=cfg.path
+        )
+    signature = inspect.signature(target).parameters
+    for key, value in params.items():
+        if key in signature and not _fits(value, signature[key]):
+            raise ConsultError(f"[{name}]: {value!r} is not a valid {key}", file=cfg.path)
+    return params
+
+
+def _fits(value: object, param) -> bool:  # noqa: ANN001 - an inspect.Parameter
+    """Whether a TOML/YAML value has the type a stage parameter expects (from its default or annotation)."""
+    default = param.default
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return default is None and "bool" in str(param.annotation)
+    number = isinstance(value, (int, float))
+    if isinstance(default, float):
+        return number
+    if isinstance(default, int):
+        return isinstance(value, int)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, tuple):
+        return isinstance(value, (list, tuple))
+    annotation = str(param.annotation)
+    if "float" in annotation:
+        return number
+    if "int" in annotation:
+        return isinstance(value, int)
+    return True
+
+
+def check_settings(cfg: Config) -> None:
+    """Build every stage's object from the config once, so bad settings stop a run before it writes."""
+    from consult.errors import ConsultError
+
+    classes = _stage_classes()
+    for name in ("dedupe", "themes", "assign"):
+        try:
+            obj = classes[name](**stage_params(cfg, name))
+            if name == "dedupe":
+                obj.fit([])  # the deduplicator checks its ranges when fitting
+        except ConsultError as e:
+            raise ConsultError(f"[{name}]: {e.message}", file=cfg.path) from None
+        except (TypeError, ValueError) as e:
+            raise ConsultError(f"[{name}]: {e}", file=cfg.path) from None
+    embed = stage_params(cfg, "embed")
+    if not isinstance(embed.get("model", ""), str):
+        raise ConsultError("[embed]: model must be a path", file=cfg.path)
+    extra = set(_settings(cfg, "codebook")) - {"folder"}
+    if extra:
+        raise ConsultError(f"[codebook]: unknown setting(s) {', '.join(sorted(extra))}; known: folder", file=cfg.path)
+
+
 def _text_questions(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute("SELECT id, kind FROM questions WHERE kind IN ('open', 'hybrid') ORDER BY position").fetchall()
 
@@ -132,26 +213,11 @@ def _set_note(conn: sqlite3.Connection, question_id: str, stage: str, note: str 
 # --- deduplicate -----------------------------------------------------------------------
 
 
-def dedupe_params(cfg: Config) -> dict:
-    """Deduplicator settings from the config's optional [dedupe] table."""
-    allowed = {
-        "jaccard_threshold", "containment_threshold", "min_containment_shingles", "num_perm",
-        "shingle_size", "min_sentence_words", "min_campaign_size", "min_campaign_words", "random_state",
-    }
-    params = _settings(cfg, "dedupe")
-    unknown = set(params) - allowed
-    if unknown:
-        from consult.errors import ConsultError
-
-        raise ConsultError(f"[dedupe]: unknown setting(s) {', '.join(sorted(unknown))}", file=cfg.path)
-    return params
-
-
 def stage_dedupe(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
     """Classify every free-text answer: unique, exact or near copy, campaign, or non-substantive."""
     from consult.dedupe import Deduplicator
 
-    params = dedupe_params(cfg)
+    params = stage_params(cfg, "dedupe")
     for q in _text_questions(conn):
         rows = conn.execute(
             "SELECT id, text FROM responses WHERE question_id = ? ORDER BY id", (q["id"],)
@@ -264,7 +330,7 @@ def make_embedder(cfg: Config, progress: bool):
     """The configured embedder ([embed] table); loaded once per process and reused."""
     from consult.embed import Embedder
 
-    params = _settings(cfg, "embed")
+    params = stage_params(cfg, "embed")
     model = params.pop("model", None)
     if model is not None and not Path(str(model)).is_absolute():
         model = str((cfg.path.parent / str(model)).resolve())
@@ -282,18 +348,12 @@ def unit_embeddings(conn: sqlite3.Connection, units: list[Unit], embedder) -> np
     return embed_cached([u.text for u in units], embedder, EmbeddingCache(conn))
 
 
-def theme_params(cfg: Config) -> dict:
-    params = _settings(cfg, "themes")
-    params.setdefault("random_state", 42)
-    return params
-
-
 def stage_themes(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
     """Embed each unit once (cached) and find candidate themes per question."""
     from consult.themes import ThemeFinder, theme_split
 
     embedder = make_embedder(cfg, progress)
-    params = theme_params(cfg)
+    params = stage_params(cfg, "themes")
     notes: list[str] = []
     for q in _text_questions(conn):
         units = analysis_units(conn, q["id"])
@@ -420,8 +480,7 @@ def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
 
     folder = codebook_folder(cfg)
     embedder = make_embedder(cfg, progress)
-    params = _settings(cfg, "assign")
-    params.setdefault("random_state", 0)
+    params = stage_params(cfg, "assign")
     notes: list[str] = []
     for q in _text_questions(conn):
         path = folder / f"{q['id']}.yaml"
@@ -512,6 +571,7 @@ def analyse(
 
     cfg = load_config(folder)
     consultation = load(cfg)  # all validation before anything is written
+    check_settings(cfg)
     out = Path(outdir) if outdir is not None else default_outdir(cfg)
     out.mkdir(parents=True, exist_ok=True)
     conn = connect(out / DB_NAME)

@@ -83,3 +83,21 @@ def test_init_drafts_a_working_config(mini: Path) -> None:
 
 def test_init_on_a_missing_file(tmp_path: Path) -> None:
     _one_line_error(run("init", str(tmp_path / "x.csv")), "x.csv", "no such file")
+
+
+@pytest.mark.parametrize(
+    "table, fragment",
+    [
+        ("[themes]\nmin_themse = 3\n", "[themes]: unknown setting(s) min_themse"),
+        ("[themes]\nmin_themes = 40\nmax_themes = 30\n", "[themes]"),
+        ("[dedupe]\njaccard_threshold = 2.0\n", "[dedupe]"),
+        ("[assign]\nthreshold = 'high'\n", "[assign]"),
+        ("[codebook]\nfolders = 'x'\n", "[codebook]: unknown setting(s) folders"),
+    ],
+)
+def test_bad_stage_settings_stop_before_anything_is_written(mini: Path, tmp_path: Path, table: str, fragment: str) -> None:
+    with open(mini / "consultation.toml", "a", encoding="utf-8") as f:
+        f.write("\n" + table)
+    out = tmp_path / "o"
+    _one_line_error(run("analyse", str(mini), "--out", str(out)), "consultation.toml", fragment)
+    assert not out.exists()
