@@ -222,8 +222,9 @@ def stage_dedupe(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
         rows = conn.execute(
             "SELECT id, text FROM responses WHERE question_id = ? ORDER BY id", (q["id"],)
         ).fetchall()
+        # Stored group ids carry the question ("q1:dup-..."); the deduplicator's do not.
         overrides = {
-            r["response_id"]: r["decision"].removeprefix("group:")
+            r["response_id"]: r["decision"].removeprefix("group:").removeprefix(f"{q['id']}:")
             for r in conn.execute(
                 "SELECT o.response_id, o.decision FROM dedupe_overrides o"
                 " JOIN responses r ON r.id = o.response_id WHERE r.question_id = ?",
@@ -233,10 +234,12 @@ def stage_dedupe(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
         result = Deduplicator(**params).fit(
             [r["text"] for r in rows], ids=[r["id"] for r in rows], overrides=overrides
         ).result_
-        # Group and campaign ids are made unique per question.
-        gid = lambda g: None if g is None else f"{q['id']}:{g}"  # noqa: E731
+
+        def gid(g: str | None, qid: str = q["id"]) -> str | None:
+            """Group and campaign ids made unique across questions."""
+            return None if g is None else f"{qid}:{g}"
+
         with transaction(conn):
-            ids = [r["id"] for r in rows]
             conn.execute(
                 "DELETE FROM response_dedupe WHERE response_id IN (SELECT id FROM responses WHERE question_id = ?)",
                 (q["id"],),
@@ -267,7 +270,6 @@ def stage_dedupe(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
                     for rec in result.records
                 ],
             )
-            assert len(result.records) == len(ids)
     return []
 
 

@@ -150,3 +150,27 @@ def test_full_run_codes_answers_and_keeps_a_reviewers_decision(mini: Path, tmp_p
     assert final == [("choice", "Ana")]
     assert conn.execute("SELECT COUNT(*) FROM suggestions WHERE response_id = ?", (r1,)).fetchone()[0] >= 1
     assert conn.execute("SELECT COUNT(*) FROM events WHERE reviewer = 'Ana'").fetchone()[0] == 1
+
+
+def test_reviewer_can_put_an_answer_into_a_stored_group(mini: Path, tmp_path: Path) -> None:
+    letter = (
+        "I support the Every Child Heard campaign because every child in care deserves an independent "
+        "advocate who is offered to them automatically and who works only for them."
+    )
+    with open(mini / "responses.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    for i in range(12):
+        rows.append([f"C{i}", "As an individual", "", "Parent", "Yes", "London", "Agree", letter, "", "Email"])
+    with open(mini / "responses.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    out = tmp_path / "out"
+    analyse(mini, out, progress=False, skip=("themes", "assign"))
+    conn = connect(out / "consult.db")
+    group = conn.execute("SELECT id FROM campaigns").fetchone()[0]
+    assert group.startswith("q1:")
+    rid = conn.execute("SELECT id FROM responses WHERE respondent_id = 'R1' AND question_id = 'q1'").fetchone()[0]
+    with transaction(conn):
+        conn.execute("INSERT INTO dedupe_overrides VALUES (?, ?, 'Ana', ?)", (rid, f"group:{group}", now()))
+    analyse(mini, out, progress=False, skip=("themes", "assign"))
+    assert conn.execute("SELECT group_id FROM response_dedupe WHERE response_id = ?", (rid,)).fetchone()[0] == group
+    assert conn.execute("SELECT size FROM campaigns").fetchone()[0] == 13
