@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from consult.errors import ConsultError
 
-MODEL_VERSION = "assign-3"
+MODEL_VERSION = "assign-4"
 OTHER = "other"
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -201,7 +201,16 @@ class CodeAssigner:
         random sample), which bounds retraining time; the embedding model uses all.
     top_k:
         A code's zero-shot score is the mean similarity of its ``top_k`` most
-        similar texts (label, description, examples).
+        similar texts (label, description, examples). ``None`` chooses it from
+        ``top_k_grid`` by how well it classifies the codebook's own examples
+        (leave-one-out, each code weighing alike); the choice is ``top_k_``.
+    top_k_grid:
+        Values of ``top_k`` tried when it is ``None``.
+    other_quantile:
+        Zero-shot, an answer is "other" only when no code is near: its best
+        similarity to any code is below this quantile of the best similarities
+        of the codebook's own examples (leave-one-out), as well as the top code
+        being unlikely. ``None`` turns the nearness test off.
     self_training_rounds:
         Rounds of self-training; each relabels the unreviewed answers with the
         previous round's model.
@@ -228,7 +237,9 @@ class CodeAssigner:
         text_weight: float = 0.5,
         text_alpha: float = 1.0,
         max_text_reviewed: int = 1500,
-        top_k: int = 5,
+        top_k: int | None = None,
+        top_k_grid: Sequence[int] = (1, 2, 3, 4, 5, 6, 8, 10, 15),
+        other_quantile: float | None = 0.05,
         self_training_rounds: int = 2,
         text_l2: float = 1.0,
     ) -> None:
@@ -248,6 +259,8 @@ class CodeAssigner:
         self.text_alpha = text_alpha
         self.max_text_reviewed = max_text_reviewed
         self.top_k = top_k
+        self.top_k_grid = tuple(top_k_grid)
+        self.other_quantile = other_quantile
         self.self_training_rounds = self_training_rounds
         self.text_l2 = text_l2
 
@@ -317,6 +330,7 @@ class CodeAssigner:
             R = np.zeros((0, 0), dtype=np.float32)
 
         self._fit_prototypes(ids, code_embeddings)
+        self._choose_top_k()
         self._fit_calibration()
         U = None
         if unlabeled_embeddings is not None and len(unlabeled_embeddings):
@@ -369,18 +383,21 @@ class CodeAssigner:
         self._neg_owner = np.array(neg_owner, dtype=int)
         self._n_codes = len(ids)
 
-    def _similarity(self, X: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
-        """Per-code score: mean of the ``top_k`` best prototype similarities, less counter-example pull.
+    def _similarity(
+        self, X: np.ndarray, exclude: np.ndarray | None = None, top_k: int | None = None
+    ) -> np.ndarray:
+        """Per-code score: mean of the ``top_k_`` best prototype similarities, less counter-example pull.
 
         ``exclude`` (n × prototypes, bool) hides prototypes, for leave-one-out.
         """
+        top_k = self.top_k_ if top_k is None else top_k
         S = X @ self._pos.T
         if exclude is not None:
             S = np.where(exclude, -np.inf, S)
         out = np.full((len(X), self._n_codes), -1.0)
         for j in range(self._n_codes):
             s = S[:, self._pos_owner == j]
-            k = min(self.top_k, s.shape[1])
+            k = min(top_k, s.shape[1])
             top = np.sort(s, axis=1)[:, -k:]
             finite = np.isfinite(top)
             # mean of the k best that are not hidden (leave-one-out hides one)
@@ -399,18 +416,46 @@ class CodeAssigner:
         gap = S - S.max(1, keepdims=True)
         return np.stack([S.ravel(), gap.ravel()], axis=1)
 
+    def _loo_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Codebook texts that can be left out (their code has another), and the mask hiding each."""
+        sizes = np.bincount(self._pos_owner, minlength=self._n_codes)
+        rows = np.flatnonzero(sizes[self._pos_owner] >= 2)
+        exclude = np.zeros((len(rows), len(self._pos)), dtype=bool)
+        exclude[np.arange(len(rows)), rows] = True
+        return rows, exclude
+
+    def _choose_top_k(self) -> None:
+        """Set ``top_k_``: given, or the one classifying the codebook's own texts best leave-one-out."""
+        if self.top_k is not None:
+            self.top_k_ = int(self.top_k)
+            return
+        rows, exclude = self._loo_rows()
+        grid = sorted({int(k) for k in self.top_k_grid if int(k) >= 1}) or [5]
+        if self._n_codes < 2 or len(rows) < 2:
+            self.top_k_ = grid[len(grid) // 2]
+            return
+        owner = self._pos_owner[rows]
+        best = (-1.0, grid[0])
+        for k in grid:
+            hit = self._similarity(self._pos[rows], exclude=exclude, top_k=k).argmax(1) == owner
+            # mean per-code accuracy, so codes with many examples do not decide alone
+            acc = float(np.mean([hit[owner == j].mean() for j in np.unique(owner)]))
+            if acc > best[0] + 1e-9:
+                best = (acc, k)
+        self.top_k_ = best[1]
+
     def _fit_calibration(self) -> None:
         """Map similarity scores to probabilities, learnt leave-one-out on the codebook's own texts."""
         # leave-one-out only makes sense for codes left with a prototype
-        sizes = np.bincount(self._pos_owner, minlength=self._n_codes)
-        rows = np.flatnonzero(sizes[self._pos_owner] >= 2)
+        rows, exclude = self._loo_rows()
         fallback = np.array([[8.0], [0.0], [-3.0]])  # a fixed cosine scale
+        self.other_similarity_ = -np.inf
         if self._n_codes == 1 or len(rows) < 2:
             self._cal_W = fallback
             return
-        exclude = np.zeros((len(rows), len(self._pos)), dtype=bool)
-        exclude[np.arange(len(rows)), rows] = True
         S = self._similarity(self._pos[rows], exclude=exclude)
+        if self.other_quantile is not None:
+            self.other_similarity_ = float(np.quantile(S.max(1), self.other_quantile))
         Y = np.zeros_like(S)
         Y[np.arange(len(rows)), self._pos_owner[rows]] = 1.0
         if len(self._neg):
@@ -520,9 +565,18 @@ class CodeAssigner:
         return _sigmoid(a * S + b)
 
     def _prior(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        """Zero-shot probabilities of all classes, "other" being one less the best code's."""
+        """Zero-shot probabilities of all classes.
+
+        "Other" is one less the best code's, damped when some code is near
+        (see ``other_quantile``).
+        """
         Z = self._zero_shot_proba(X, texts)
-        return np.hstack([Z, 1.0 - Z.max(1, keepdims=True)])
+        other = 1.0 - Z.max(1)
+        if np.isfinite(self.other_similarity_):
+            near = self._similarity(X).max(1)
+            # a soft step of width ~0.01 in cosine similarity
+            other = other * _sigmoid((self.other_similarity_ - near) / 0.01)
+        return np.hstack([Z, other[:, None]])
 
     @staticmethod
     def _scale_prior(prior: np.ndarray, scale: float) -> np.ndarray:

@@ -400,3 +400,57 @@ def test_self_training_text_switches_and_mismatch(worded_world):
         codes, code_embeddings=protos, unlabeled_embeddings=X, unlabeled_texts=texts
     )
     assert micro_f1(one_round.predict_labels(texts, X), Y) > 0.75
+
+
+def test_top_k_is_chosen_from_the_codebook_when_not_given():
+    rng = np.random.default_rng(7)
+    a1, a2, b = unit(rng.normal(size=(3, DIM)))
+    near = lambda c, n: unit(c + 0.2 * rng.normal(size=(n, DIM)) / np.sqrt(DIM))  # noqa: E731
+    codes = [FakeCode("a", "A"), FakeCode("b", "B")]
+    # code "a" has two far-apart kinds of example: pooling many of them blurs both
+    protos = {
+        "a": CodePrototypes(positive=np.vstack([near(a1, 3), near(a2, 3)]), negative=np.zeros((0, DIM))),
+        "b": CodePrototypes(positive=near(b, 6), negative=np.zeros((0, DIM))),
+    }
+    auto = CodeAssigner().fit(codes, code_embeddings=protos)
+    assert auto.top_k_ in auto.top_k_grid
+    assert auto.top_k_ <= 3  # its own examples are classified right only with few neighbours
+    assert CodeAssigner().fit(codes, code_embeddings=protos).top_k_ == auto.top_k_
+    assert CodeAssigner(top_k=6).fit(codes, code_embeddings=protos).top_k_ == 6
+    x = unit(a2 + 0.05 * rng.normal(size=DIM))[None].astype(np.float32)
+    assert auto.predict_labels(None, x) == [{"a"}]
+
+
+def test_other_only_when_no_code_is_near(world):
+    codes, protos, centres, answers = world
+    X, _ = answers(300, 11)
+    # blur the answers more and more toward random directions, from near a code to near none
+    rng = np.random.default_rng(3)
+    blur = np.linspace(0.0, 4.0, len(X))[:, None]
+    X = unit(X + blur * unit(rng.normal(size=(len(X), DIM)))).astype(np.float32)
+    gated = CodeAssigner().fit(codes, code_embeddings=protos)
+    plain = CodeAssigner(other_quantile=None).fit(codes, code_embeddings=protos)
+    assert np.isfinite(gated.other_similarity_) and plain.other_similarity_ == -np.inf
+    other_g = np.array([s == {OTHER} for s in gated.predict_labels(None, X)])
+    other_p = np.array([s == {OTHER} for s in plain.predict_labels(None, X)])
+    assert other_g.sum() > 0
+    assert not (other_g & ~other_p).any()
+    # the lower the cut-off, the fewer answers are "other"
+    counts = [
+        sum(s == {OTHER} for s in CodeAssigner(other_quantile=q)
+            .fit(codes, code_embeddings=protos).predict_labels(None, X))
+        for q in (0.5, 0.05, 0.0)
+    ]
+    assert other_p.sum() >= counts[0] >= counts[1] >= counts[2]
+    # the gate only ever lowers "other", and lowers it most for answers near a code
+    best = gated._similarity(X).max(1)
+    po_g = gated.predict_proba(None, X)[:, -1]
+    po_p = plain.predict_proba(None, X)[:, -1]
+    assert np.all(po_g <= po_p + 1e-12)
+    at_codes = unit(centres).astype(np.float32)
+    assert np.all(gated._similarity(at_codes).max(1) >= gated.other_similarity_ + 0.02)
+    assert np.all(gated.predict_proba(None, at_codes)[:, -1] < 0.2 * plain.predict_proba(None, at_codes)[:, -1] + 1e-9)
+    # what the gate still calls "other" is farther from every code than the cut-off, or hopeless
+    best = gated._similarity(X).max(1)
+    p_top = gated.predict_proba(None, X)[:, :-1].max(1)
+    assert np.all((best[other_g] < gated.other_similarity_ + 0.05) | (p_top[other_g] < gated.min_confidence))
