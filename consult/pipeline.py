@@ -286,11 +286,38 @@ class Unit:
     kind: str  # answer | template | addition
 
 
-def analysis_units(conn: sqlite3.Connection, question_id: str) -> list[Unit]:
+# The model reads about 256 word pieces (~180 words) of a text; longer answers are
+# coded in passages so that points made late in a long submission are not lost.
+CHUNK_WORDS = 150
+
+
+def passages(text: str, max_words: int = CHUNK_WORDS) -> list[str]:
+    """A long text cut at sentence ends into passages of at most about ``max_words`` words."""
+    from consult.dedupe import split_sentences
+
+    if len(text.split()) <= max_words:
+        return [text]
+    out: list[str] = []
+    current: list[str] = []
+    count = 0
+    for sentence in split_sentences(text):
+        n = len(sentence.split())
+        if current and count + n > max_words:
+            out.append(" ".join(current))
+            current, count = [], 0
+        current.append(sentence.strip())
+        count += n
+    if current:
+        out.append(" ".join(current))
+    return out
+
+
+def analysis_units(conn: sqlite3.Connection, question_id: str, chunk_words: int | None = None) -> list[Unit]:
     """What later stages analyse for a question: every substantive answer once.
 
     A campaign's template counts once with the campaign's size as its weight, and
-    each member's personal addition is analysed as an answer of its own.
+    each member's personal addition is analysed as an answer of its own. With
+    ``chunk_words``, answers longer than that are analysed in passages.
     """
     rows = conn.execute(
         "SELECT r.id, r.text, d.kind, d.campaign_id, d.personal_addition FROM responses r"
@@ -317,6 +344,8 @@ def analysis_units(conn: sqlite3.Connection, question_id: str) -> list[Unit]:
             addition = (r["personal_addition"] or "").strip()
             if addition:
                 units.append(Unit(addition, 1.0, [r["id"]], "addition"))
+        elif chunk_words and len(text.split()) > chunk_words:
+            units += [Unit(p, 1.0, [r["id"]], "passage") for p in passages(text, chunk_words)]
         else:
             units.append(Unit(text, 1.0, [r["id"]], "answer"))
     return units
@@ -505,7 +534,7 @@ def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
                 _set_note(conn, q["id"], "assign", f"No codebook ({path.name}): answers are not coded yet")
             notes.append(f"{q['id']}: no codebook at {path}; answers not coded")
             continue
-        units = analysis_units(conn, q["id"])
+        units = analysis_units(conn, q["id"], chunk_words=CHUNK_WORDS)
         emb = unit_embeddings(conn, units, embedder) if units else np.zeros((0, 0), np.float32)
         # What people decided is the training data.
         reviewed = conn.execute(
@@ -538,6 +567,10 @@ def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
                 slot = per_response.setdefault(rid, {})
                 for a in pred:
                     slot[a.code] = max(slot.get(a.code, 0.0), float(a.confidence))
+        for slot in per_response.values():
+            # "Other" only where no passage or part of the answer made a point in the codebook.
+            if len(slot) > 1:
+                slot.pop("other", None)
         with transaction(conn):
             conn.execute(
                 "DELETE FROM suggestions WHERE response_id IN (SELECT id FROM responses WHERE question_id = ?)",

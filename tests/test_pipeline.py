@@ -174,3 +174,13 @@ def test_reviewer_can_put_an_answer_into_a_stored_group(mini: Path, tmp_path: Pa
     analyse(mini, out, progress=False, skip=("themes", "assign"))
     assert conn.execute("SELECT group_id FROM response_dedupe WHERE response_id = ?", (rid,)).fetchone()[0] == group
     assert conn.execute("SELECT size FROM campaigns").fetchone()[0] == 13
+
+
+def test_long_answers_are_coded_in_passages() -> None:
+    from consult.pipeline import passages
+
+    text = " ".join(f"Sentence number {i} is about advocacy and training for children." for i in range(60))
+    parts = passages(text, max_words=50)
+    assert len(parts) > 1 and all(len(p.split()) <= 50 for p in parts)
+    assert " ".join(parts).split() == text.split()  # nothing lost, nothing reordered
+    assert passages("Short answer.", max_words=50) == ["Short answer."]
