@@ -16,6 +16,20 @@ def dump(db: Path, tables: tuple[str, ...] = ("consultation", "questions", "resp
         conn.close()
 
 
+def add_campaign(mini: Path, copies: int = 12) -> None:
+    """Respondents C0, C1, ... who all paste the same form letter into q1."""
+    letter = (
+        "I support the Every Child Heard campaign because every child in care deserves an independent "
+        "advocate who is offered to them automatically and who works only for them."
+    )
+    with open(mini / "responses.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    for i in range(copies):
+        rows.append([f"C{i}", "As an individual", "", "Parent", "Yes", "London", "Agree", letter, "", "Email"])
+    with open(mini / "responses.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+
+
 def test_analyse_writes_workspace_and_summary(mini: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = analyse(mini, out, progress=False)
@@ -91,16 +105,7 @@ def test_final_codes_prefers_the_person(tmp_path: Path, mini: Path) -> None:
 
 
 def test_reviewer_dedupe_decision_survives_reruns(mini: Path, tmp_path: Path) -> None:
-    letter = (
-        "I support the Every Child Heard campaign because every child in care deserves an independent "
-        "advocate who is offered to them automatically and who works only for them."
-    )
-    with open(mini / "responses.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    for i in range(12):
-        rows.append([f"C{i}", "As an individual", "", "Parent", "Yes", "London", "Agree", letter, "", "Email"])
-    with open(mini / "responses.csv", "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
+    add_campaign(mini)
     out = tmp_path / "out"
     analyse(mini, out, progress=False, skip=("themes", "assign"))
     conn = connect(out / "consult.db")
@@ -153,16 +158,7 @@ def test_full_run_codes_answers_and_keeps_a_reviewers_decision(mini: Path, tmp_p
 
 
 def test_reviewer_can_put_an_answer_into_a_stored_group(mini: Path, tmp_path: Path) -> None:
-    letter = (
-        "I support the Every Child Heard campaign because every child in care deserves an independent "
-        "advocate who is offered to them automatically and who works only for them."
-    )
-    with open(mini / "responses.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    for i in range(12):
-        rows.append([f"C{i}", "As an individual", "", "Parent", "Yes", "London", "Agree", letter, "", "Email"])
-    with open(mini / "responses.csv", "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
+    add_campaign(mini)
     out = tmp_path / "out"
     analyse(mini, out, progress=False, skip=("themes", "assign"))
     conn = connect(out / "consult.db")
