@@ -48,6 +48,12 @@ def friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def refuse_overwrite(path: Path, force: bool) -> None:
+    """Never replace a file the user may have edited unless they said so."""
+    if path.exists() and not force:
+        raise ConsultError("already exists; use --force to overwrite", file=path)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"consult {__version__}")
@@ -95,8 +101,7 @@ def init(
     from consult.files import atomic_write_text
 
     target = out or data_file.parent / "consultation.toml"
-    if target.exists() and not force:
-        raise ConsultError("already exists; use --force to overwrite", file=target)
+    refuse_overwrite(target, force)
     atomic_write_text(target, draft_config(data_file))
     typer.echo(f"wrote {target}: check the question kinds, ids and respondent fields before `consult analyse`")
 
@@ -237,8 +242,7 @@ def codebook_draft(
     if out is None:
         typer.echo(text, nl=False)
         return
-    if out.exists() and not force:
-        raise ConsultError("already exists; use --force to overwrite", file=out)
+    refuse_overwrite(out, force)
     atomic_write_text(out, text)
     typer.echo(f"wrote {out} ({len(codes)} codes)")
 
@@ -254,8 +258,7 @@ def codebook_import(
     """Turn a CSV or .qdc codebook into consult's YAML."""
     from consult.codebook import read_codebook_csv, read_qdc, save_codebook
 
-    if out.exists() and not force:
-        raise ConsultError("already exists; use --force to overwrite", file=out)
+    refuse_overwrite(out, force)
     book = read_qdc(source, question) if source.suffix.lower() == ".qdc" else read_codebook_csv(source, question)
     save_codebook(book, out)
     typer.echo(f"wrote {out} ({len([c for c in book if not c.builtin])} codes)")
