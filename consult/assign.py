@@ -4,8 +4,8 @@ With no reviewed answers, :class:`CodeAssigner` works zero-shot from the
 codebook: each code's label, description, examples and counter-examples are
 embedded, answers are scored by similarity to them, the scores are turned into
 probabilities calibrated on the codebook's own examples, and (when the
-unreviewed answers are given) a linear model is self-trained on the confident
-zero-shot labels. As reviewers code answers it learns from them: a
+unreviewed answers are given) linear models on the embeddings and on the words
+are self-trained on the confident zero-shot labels and the codebook's texts. As reviewers code answers it learns from them: a
 one-vs-rest ridge classifier on the embeddings with a logistic calibration,
 blended with the zero-shot prior for codes with few reviewed examples; the
 ridge penalty, calibration and decision threshold are set by cross-validation
@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from consult.errors import ConsultError
 
-MODEL_VERSION = "assign-4"
+MODEL_VERSION = "assign-5"
 OTHER = "other"
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -146,12 +146,14 @@ def fit_ovr_logistic(
     return res.x.reshape(d + 1, k)
 
 
-def _fit_sparse_logistic(T: sparse.csr_matrix, y: np.ndarray, C: float) -> np.ndarray:
+def _fit_sparse_logistic(
+    T: sparse.csr_matrix, y: np.ndarray, C: float, sample_weight: np.ndarray | None = None
+) -> np.ndarray:
     """Weights (d + 1,) of a binary L2 logistic regression on sparse features (intercept last)."""
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", random_state=0)
-    clf.fit(T, y)
+    clf.fit(T, y, sample_weight=sample_weight)
     return np.concatenate([clf.coef_[0], clf.intercept_])
 
 
@@ -182,7 +184,9 @@ class CodeAssigner:
         Ridge penalties tried (by cross-validation) for learning from reviewers.
     self_training:
         Train on confident zero-shot labels of the unreviewed answers (when
-        ``unlabeled_embeddings`` are given to :meth:`fit`).
+        ``unlabeled_embeddings`` are given to :meth:`fit`): per code, the half
+        of its answers with the widest margin over the runner-up code, each
+        weighted by that margin, together with the codebook's own texts.
     cv_folds:
         Folds for choosing ``threshold``.
     prior_scales:
@@ -207,10 +211,12 @@ class CodeAssigner:
     top_k_grid:
         Values of ``top_k`` tried when it is ``None``.
     other_quantile:
-        Zero-shot, an answer is "other" only when no code is near: its best
-        similarity to any code is below this quantile of the best similarities
-        of the codebook's own examples (leave-one-out), as well as the top code
-        being unlikely. ``None`` turns the nearness test off.
+        An answer is "other" only when no code is near: its best similarity to
+        any code is below this quantile of the best similarities of the
+        codebook's own examples (leave-one-out), as well as the top code being
+        unlikely. With reviewed answers this damps the "other" implied by no
+        code fitting, not the "other" reviewers taught. ``None`` turns the
+        nearness test off.
     self_training_rounds:
         Rounds of self-training; each relabels the unreviewed answers with the
         previous round's model.
@@ -330,6 +336,8 @@ class CodeAssigner:
             R = np.zeros((0, 0), dtype=np.float32)
 
         self._fit_prototypes(ids, code_embeddings)
+        # the codebook's own texts, for the self-trained word model
+        self._code_texts = [(t, j) for j, c in enumerate(codes) for t in code_texts(c)[0]]
         self._choose_top_k()
         self._fit_calibration()
         U = None
@@ -480,8 +488,14 @@ class CodeAssigner:
         P = np.mean(parts, axis=0)
         return P
 
-    def _pseudo_labels(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Top code of each answer, and which answers are confident (margin ≥ the code's median)."""
+    def _pseudo_labels(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Top code of each answer, which answers are confident, and their weights.
+
+        An answer is confident when its margin (top score less the runner-up's)
+        is at least the median margin of the answers with the same top code, so
+        every code gets pseudo-labels. A confident answer weighs in proportion to
+        its margin (mean weight 1), so near-ties teach less.
+        """
         top = S.argmax(1)
         srt = np.sort(S, axis=1)
         margin = srt[:, -1] - (srt[:, -2] if S.shape[1] > 1 else 0.0)
@@ -490,40 +504,58 @@ class CodeAssigner:
             idx = np.flatnonzero(top == j)
             if len(idx):
                 keep[idx[margin[idx] >= np.median(margin[idx])]] = True
-        return top, keep
+        m = np.maximum(margin[keep], 0.0)
+        weight = m / m.mean() if m.size and m.mean() > 0 else np.ones(int(keep.sum()))
+        return top, keep, weight
 
     def _self_train_rounds(self, U: np.ndarray, texts: Sequence[str] | None) -> None:
         """Self-train on the unreviewed answers, relabelling them with each round's model."""
         S = self._similarity(U)
         for _ in range(max(1, self.self_training_rounds)):
-            top, keep = self._pseudo_labels(S)
-            self._st_W = self._fit_st_embedding(U, top, keep)
+            top, keep, weight = self._pseudo_labels(S)
+            self._st_W = self._fit_st_embedding(U, top, keep, weight)
             if texts is not None and self.text_features:
-                self._st_text = self._fit_st_text(texts, top, keep)
+                self._st_text = self._fit_st_text(texts, top, keep, weight)
             S = self._zero_shot_proba(U, texts)
 
-    def _fit_st_embedding(self, U: np.ndarray, top: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """Logistic regression on pseudo-labelled answers plus the codebook's own texts."""
+    def _fit_st_embedding(
+        self, U: np.ndarray, top: np.ndarray, keep: np.ndarray, weight: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Logistic regression on pseudo-labelled answers (weighted) plus the codebook's own texts."""
         X = np.vstack([U[keep], self._pos])
         Y = np.zeros((len(X), self._n_codes))
         Y[np.arange(keep.sum()), top[keep]] = 1.0
         Y[keep.sum() + np.arange(len(self._pos)), self._pos_owner] = 1.0
-        return fit_ovr_logistic(X, Y, l2=self.l2, max_iter=self.max_iter)
+        w = np.ones(len(X))
+        if weight is not None:
+            w[: keep.sum()] = weight
+        return fit_ovr_logistic(X, Y, sample_weight=w, l2=self.l2, max_iter=self.max_iter)
 
-    def _fit_st_text(self, texts: Sequence[str], top: np.ndarray, keep: np.ndarray) -> dict | None:
-        """Logistic regression on the TF-IDF words of the pseudo-labelled answers."""
-        t = [str(texts[i]) for i in np.flatnonzero(keep)]
+    def _fit_st_text(
+        self,
+        texts: Sequence[str],
+        top: np.ndarray,
+        keep: np.ndarray,
+        weight: np.ndarray | None = None,
+    ) -> dict | None:
+        """Logistic regression on the TF-IDF words of the pseudo-labelled answers (weighted) and the codebook's texts."""
+        t = [str(texts[i]) for i in np.flatnonzero(keep)] + [c for c, _ in self._code_texts]
         vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float64)
         try:
             T = vec.fit_transform(t)
         except ValueError:  # nothing but stop words or blanks
             return None
-        y = top[keep]
+        if T[: int(keep.sum())].nnz == 0:  # the answers share no words with anything
+            return None
+        y = np.concatenate([top[keep], [j for _, j in self._code_texts]]).astype(int)
+        w = np.ones(len(y))
+        if weight is not None:
+            w[: keep.sum()] = weight
         W = np.zeros((T.shape[1] + 1, self._n_codes))
         for j in range(self._n_codes):
             yj = (y == j).astype(np.float64)
             if 0 < yj.sum() < len(yj):
-                W[:, j] = _fit_sparse_logistic(T, yj, self.text_l2)
+                W[:, j] = _fit_sparse_logistic(T, yj, self.text_l2, w)
             else:
                 W[-1, j] = -10.0 if yj.sum() == 0 else 10.0
         return {"vectorizer": vec, "W": W}
@@ -564,35 +596,52 @@ class CodeAssigner:
             S = self._mix(S, self._text_scores(texts))
         return _sigmoid(a * S + b)
 
-    def _prior(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+    def _prior(
+        self, X: np.ndarray, texts: Sequence[str] | None = None, gate: np.ndarray | None = None
+    ) -> np.ndarray:
         """Zero-shot probabilities of all classes.
 
         "Other" is one less the best code's, damped when some code is near
         (see ``other_quantile``).
         """
         Z = self._zero_shot_proba(X, texts)
-        other = 1.0 - Z.max(1)
-        if np.isfinite(self.other_similarity_):
-            near = self._similarity(X).max(1)
-            # a soft step of width ~0.01 in cosine similarity
-            other = other * _sigmoid((self.other_similarity_ - near) / 0.01)
+        gate = self._nearness_gate(X) if gate is None else gate
+        other = (1.0 - Z.max(1)) * gate
         return np.hstack([Z, other[:, None]])
 
+    def _nearness_gate(self, X: np.ndarray) -> np.ndarray:
+        """Per answer, ~0 when some code is near (see ``other_quantile``), ~1 when none is."""
+        if not np.isfinite(self.other_similarity_):
+            return np.ones(len(X))
+        near = self._similarity(X).max(1)
+        # a soft step of width ~0.01 in cosine similarity
+        return _sigmoid((self.other_similarity_ - near) / 0.01)
+
     @staticmethod
-    def _scale_prior(prior: np.ndarray, scale: float) -> np.ndarray:
-        """The zero-shot code probabilities times ``scale``; "other" stays one less the best code's."""
+    def _scale_prior(prior: np.ndarray, scale: float, gate: np.ndarray | None = None) -> np.ndarray:
+        """The zero-shot code probabilities times ``scale``; "other" stays one less the best code's (gated)."""
         if scale == 1.0:
             return prior
         out = prior.copy()
         out[:, :-1] *= scale
         out[:, -1] = 1.0 - out[:, :-1].max(1)
+        if gate is not None:
+            out[:, -1] *= gate
         return out
 
-    def _blend(self, prior: np.ndarray, sup: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
+    def _blend(
+        self,
+        prior: np.ndarray,
+        sup: np.ndarray | None,
+        counts: np.ndarray,
+        gate: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Code probabilities (n × classes): zero-shot prior blended with what reviewers taught.
 
         ``sup`` holds the supervised probabilities; a code's weight on them grows
         with its number of reviewed examples (``prior_strength`` of them weigh half).
+        ``gate`` (from :meth:`_nearness_gate`) damps the "other" that no code
+        covering an answer implies, as in zero-shot mode.
         """
         if sup is None:
             return prior
@@ -600,6 +649,8 @@ class CodeAssigner:
         out = trust * sup + (1.0 - trust) * prior
         # "other" is what no code covers, unless reviewers taught it directly
         derived = 1.0 - out[:, :-1].max(1)
+        if gate is not None:
+            derived = derived * gate
         out[:, -1] = trust[-1] * sup[:, -1] + (1.0 - trust[-1]) * derived
         return out
 
@@ -683,7 +734,8 @@ class CodeAssigner:
             Gt, Bt = self._gram(R[test], Y[test])
             fold_stats.append((G - Gt, B - Bt))
         grid = np.round(np.arange(0.15, 0.80, 0.05), 2)
-        prior = self._prior(R, texts if texts else None)
+        gate = self._nearness_gate(R)
+        prior = self._prior(R, texts if texts else None, gate)
         # the 1-D calibration needs no more than a sample of (score, label) pairs
         best = (-1.0, None)
         S_text = self._text_scores_oof(splits, n, Y.shape[1])
@@ -709,7 +761,9 @@ class CodeAssigner:
                 for train, test in splits:
                     te = test[in_cv[test]]
                     sup = _sigmoid(a * S[te] + b)
-                    P[te] = self._blend(self._scale_prior(prior[te], scale), sup, Y[train].sum(0))
+                    P[te] = self._blend(
+                        self._scale_prior(prior[te], scale, gate[te]), sup, Y[train].sum(0), gate[te]
+                    )
                 thresholds = grid if self.threshold is None else [float(self.threshold)]
                 for t in thresholds:
                     f1 = _micro_f1(self._decide(P[in_cv], t), Ys)
@@ -737,8 +791,11 @@ class CodeAssigner:
             )
         X = _normalise(X)
         sup = None if self._sup_W is None else self._supervised_proba(self._sup_W, X, texts)
-        prior = self._scale_prior(self._prior(X, texts), self.prior_scale_ if sup is not None else 1.0)
-        return self._blend(prior, sup, self.code_counts_)
+        gate = self._nearness_gate(X)
+        prior = self._scale_prior(
+            self._prior(X, texts, gate), self.prior_scale_ if sup is not None else 1.0, gate
+        )
+        return self._blend(prior, sup, self.code_counts_, gate)
 
     def _decide(self, P: np.ndarray, threshold: float) -> np.ndarray:
         """Boolean (n × classes): top code always, others above threshold, or "other"."""

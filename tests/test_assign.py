@@ -454,3 +454,81 @@ def test_other_only_when_no_code_is_near(world):
     best = gated._similarity(X).max(1)
     p_top = gated.predict_proba(None, X)[:, :-1].max(1)
     assert np.all((best[other_g] < gated.other_similarity_ + 0.05) | (p_top[other_g] < gated.min_confidence))
+
+
+def test_pseudo_labels_cover_every_code_and_weigh_by_margin(world):
+    codes, protos, _, answers = world
+    X, _ = answers(300, 12)
+    model = CodeAssigner().fit(codes, code_embeddings=protos)
+    S = model._similarity(X)
+    top, keep, weight = model._pseudo_labels(S)
+    assert len(weight) == keep.sum() and np.all(weight >= 0)
+    assert np.isclose(weight.mean(), 1.0)
+    # every code that is some answer's top code gets confident answers
+    assert set(top[keep]) == set(top)
+    srt = np.sort(S, axis=1)
+    margin = (srt[:, -1] - srt[:, -2])[keep]
+    # a larger margin never weighs less
+    order = np.argsort(margin)
+    assert np.all(np.diff(weight[order]) >= -1e-12)
+    assert weight[order[-1]] > weight[order[0]]
+
+
+def test_near_ties_teach_self_training_less(world):
+    codes, protos, centres, answers = world
+    X, Y = answers(300, 13)
+    model = CodeAssigner(self_training_rounds=1).fit(
+        codes, code_embeddings=protos, unlabeled_embeddings=X
+    )
+    top, keep, weight = model._pseudo_labels(model._similarity(X))
+    flat = model._fit_st_embedding(X, top, keep, np.ones(keep.sum()))
+    # the model actually used the margin weights
+    assert not np.allclose(model._st_W, flat)
+    assert micro_f1(model.predict_labels(None, X), Y) > 0.75
+
+
+def test_self_trained_word_model_also_learns_the_codebook_words():
+    """A word only the codebook's examples use still points to its code."""
+    rng = np.random.default_rng(21)
+    centres = unit(rng.normal(size=(2, DIM)))
+    codes = [
+        FakeCode("a", "Alpha", examples=["the ferry was late", "ferry delays again"]),
+        FakeCode("b", "Beta", examples=["lovely garden", "garden was nice"]),
+    ]
+    protos = {
+        c.id: CodePrototypes(
+            positive=unit(centres[i] + 0.2 * rng.normal(size=(3, DIM)) / np.sqrt(DIM)),
+            negative=np.zeros((0, DIM)),
+        )
+        for i, c in enumerate(codes)
+    }
+    X = unit(centres[rng.integers(0, 2, 200)] + 0.8 * rng.normal(size=(200, DIM)) / np.sqrt(DIM))
+    texts = [f"answer {i} words here" for i in range(200)]  # no code word in any answer
+    model = CodeAssigner(self_training_rounds=1).fit(
+        codes, code_embeddings=protos, unlabeled_embeddings=X.astype(np.float32),
+        unlabeled_texts=texts,
+    )
+    assert model._st_text is not None
+    p = model._st_text_proba(["ferry ferry", "garden garden"])
+    assert p[0, 0] > p[0, 1] and p[1, 1] > p[1, 0]
+
+
+def test_other_gate_also_applies_with_reviewed_answers(world):
+    codes, protos, centres, answers = world
+    Xr, Yr = answers(60, 14)
+    at_codes = unit(centres).astype(np.float32)
+    gated = CodeAssigner().fit(codes, [""] * len(Xr), Xr, Yr, code_embeddings=protos)
+    plain = CodeAssigner(other_quantile=None).fit(codes, [""] * len(Xr), Xr, Yr, code_embeddings=protos)
+    po_g = gated.predict_proba(None, at_codes)[:, -1]
+    po_p = plain.predict_proba(None, at_codes)[:, -1]
+    # the gate only lowers "other", for answers sitting on a code
+    assert np.all(po_g <= po_p + 1e-12)
+    assert po_g.sum() < 0.5 * po_p.sum()
+    # reviewers who teach "other" directly are still heard
+    raw = np.random.default_rng(15).normal(size=(30, DIM))
+    q, _ = np.linalg.qr(centres.T)
+    far = unit(raw - raw @ q @ q.T).astype(np.float32)
+    Xo = np.vstack([Xr, far])
+    Yo = list(Yr) + [{OTHER}] * len(far)
+    taught = CodeAssigner().fit(codes, [""] * len(Xo), Xo, Yo, code_embeddings=protos)
+    assert sum(s == {OTHER} for s in taught.predict_labels(None, far)) >= 25
