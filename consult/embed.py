@@ -206,15 +206,17 @@ class EmbeddingCache:
         return found
 
     def put(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
-        """Store vectors ({hash: vector}) and commit."""
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO embeddings (model, text_hash, dim, vector) VALUES (?, ?, ?, ?)",
-            [
-                (model_id, h, int(v.shape[0]), np.asarray(v, dtype="<f4").tobytes())
-                for h, v in vectors.items()
-            ],
-        )
-        self.conn.commit()
+        """Store vectors ({hash: vector}) in one transaction: a chunk is saved whole or not at all."""
+        from consult.store import transaction
+
+        with transaction(self.conn):
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (model, text_hash, dim, vector) VALUES (?, ?, ?, ?)",
+                [
+                    (model_id, h, int(v.shape[0]), np.asarray(v, dtype="<f4").tobytes())
+                    for h, v in vectors.items()
+                ],
+            )
 
     def count(self, model_id: str | None = None) -> int:
         """Number of cached vectors (for one model, or all)."""
