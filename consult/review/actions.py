@@ -15,7 +15,19 @@ from typing import Any
 
 from consult.codebook import slugify
 from consult.errors import ConsultError
-from consult.review.queries import AnswerState, answer_state, code_map
+from consult.review.queries import (
+    GROUP_PREFIX,
+    NOT_DUPLICATE,
+    AnswerState,
+    DupGroup,
+    Membership,
+    answer_state,
+    code_map,
+    dedupe_group,
+    dedupe_version,
+    group_version,
+    memberships,
+)
 from consult.store import log_event, now, transaction
 
 MAX_NAME = 80
@@ -433,6 +445,62 @@ def split_code(
         return new_ids
 
 
+SPLIT_CHOICES = ("keep", "move", "both")
+
+
+def split_code_answers(
+    conn: sqlite3.Connection,
+    question_id: str,
+    code_id: str,
+    label: str,
+    reviewer: str,
+    choices: Mapping[int, str],
+    *,
+    description: str | None = None,
+    versions: Mapping[int, int] | None = None,
+    expected_version: int | None = None,
+) -> str:
+    """Split code A (``code_id``) into A and a new code B labelled ``label``; return B's id.
+
+    ``choices`` maps answers now coded A to 'keep' (A stays), 'move' (A is replaced by B)
+    or 'both' (B is added); unlisted answers keep A. Each changed answer becomes a person's
+    decision. ``versions`` (response id -> answer version) and ``expected_version`` (A's)
+    refuse the split when someone changed them meanwhile. All of it is one transaction.
+    """
+    reviewer = check_reviewer(reviewer)
+    unknown = sorted({str(c) for c in choices.values()} - set(SPLIT_CHOICES))
+    if unknown:
+        raise ConsultError(f"unknown choice {', '.join(map(repr, unknown))}; use keep, move or both")
+    with transaction(conn):
+        code = _code(conn, question_id, code_id)
+        if code["status"] != "active":
+            raise ConsultError(f"code {code_id!r} is not active")
+        _check_version(code, expected_version)
+        new_id = add_code(conn, question_id, label, reviewer, parent=code["parent"],
+                          description=description.strip() if description and description.strip()
+                          else f"Split from {code['label']}.")
+        done = {"move": 0, "both": 0}
+        for rid, choice in sorted((int(k), str(v)) for k, v in choices.items()):
+            if choice == "keep":
+                continue
+            state = answer_state(conn, rid)
+            if state is None or state.question_id != question_id:
+                raise ConsultError(f"question {question_id} has no answer {rid}")
+            expected = versions.get(rid) if versions else None
+            if expected is not None and int(expected) != state.version:
+                raise VersionConflict("answer", rid, int(expected), state, state.reviewer)
+            if code_id not in state.final_codes:
+                raise ConsultError(f"answer {rid} is no longer coded {code['label']!r}; reload the page")
+            new = (set(state.final_codes) - ({code_id} if choice == "move" else set())) | {new_id}
+            update_answer(conn, rid, reviewer, expected_version=state.version, codes=new)
+            done[choice] += 1
+        conn.execute("UPDATE codes SET version = version + 1 WHERE question_id = ? AND id = ?", (question_id, code_id))
+        after = dict(_public(_code(conn, question_id, code_id)), split_into=[new_id],
+                     answers_moved=done["move"], answers_both=done["both"])
+        _log_code(conn, reviewer, question_id, code_id, "split", _public(code), after)
+        return new_id
+
+
 def delete_code(
     conn: sqlite3.Connection, question_id: str, code_id: str, reviewer: str, *, reassign_to: str | None = None
 ) -> int:
@@ -463,8 +531,172 @@ def delete_code(
         return moved
 
 
+# --------------------------------------------------------------------------- duplicate groups
+#
+# A decision is a row of ``dedupe_overrides`` in the vocabulary consult.pipeline.stage_dedupe
+# reapplies on every re-run: 'not-duplicate', or 'group:<group id>' to put the answer in that
+# group (created if the analysis no longer makes it). Confirming a group records
+# 'group:<its id>' for every member, so the grouping no longer depends on the thresholds;
+# merging B into A records 'group:<A>' for every member of B. Each changed answer gets an
+# event (entity 'dedupe'), and confirm and merge also one on the group ('dedupe-group').
+
+NEW_GROUP = "new"
+
+
+def _answers_of(conn: sqlite3.Connection, question_id: str, response_ids: Iterable[int]) -> list[int]:
+    ids = sorted({int(r) for r in response_ids})
+    if not ids:
+        raise ConsultError("choose at least one answer")
+    found = dict(conn.execute(
+        f"SELECT id, question_id FROM responses WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
+    for rid in ids:
+        if found.get(rid) != question_id:
+            raise ConsultError(f"question {question_id} has no answer {rid}")
+    return ids
+
+
+def _check_dedupe_version(conn: sqlite3.Connection, response_id: int, expected: int | None) -> None:
+    if expected is None:
+        return
+    current = dedupe_version(conn, response_id)
+    if int(expected) != current:
+        row = conn.execute("SELECT reviewer FROM events WHERE id = ?", (current,)).fetchone()
+        raise VersionConflict("answer", response_id, int(expected), current, row[0] if row else None)
+
+
+def _check_group_version(conn: sqlite3.Connection, group_id: str, expected: int | None) -> None:
+    if expected is None:
+        return
+    current = group_version(conn, group_id)
+    if int(expected) != current:
+        row = conn.execute("SELECT reviewer FROM events WHERE id = ?", (current,)).fetchone()
+        raise VersionConflict("group", group_id, int(expected), current, row[0] if row else None)
+
+
+def _decide(conn: sqlite3.Connection, reviewer: str, m: Membership, group: str | None, action: str) -> bool:
+    """Record the decision putting answer ``m`` in ``group`` (None: in no group); False if already so."""
+    if m.decision is not None and m.group == group:
+        return False
+    decision = NOT_DUPLICATE if group is None else f"{GROUP_PREFIX}{group}"
+    conn.execute(
+        "INSERT INTO dedupe_overrides (response_id, decision, reviewer, at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(response_id) DO UPDATE SET decision = excluded.decision, reviewer = excluded.reviewer,"
+        " at = excluded.at",
+        (m.response_id, decision, reviewer, now()),
+    )
+    log_event(conn, reviewer, "dedupe", m.response_id, action,
+              {"group": m.group, "decision": m.decision}, {"group": group, "decision": decision})
+    return True
+
+
+def _membership(ms: Mapping[int, Membership], rid: int) -> Membership:
+    return ms.get(rid) or Membership(rid, None, None, None)
+
+
+def _group_or_fail(conn: sqlite3.Connection, question_id: str, group_id: str) -> DupGroup:
+    group = dedupe_group(conn, question_id, group_id)
+    if group is None:
+        raise ConsultError(f"question {question_id} has no duplicate group {group_id!r}")
+    return group
+
+
+def confirm_group(
+    conn: sqlite3.Connection, question_id: str, group_id: str, reviewer: str, *, expected_version: int | None = None
+) -> int:
+    """Confirm a group as it is now: every member is put in it by a person. Return answers newly decided."""
+    reviewer = check_reviewer(reviewer)
+    with transaction(conn):
+        group = _group_or_fail(conn, question_id, group_id)
+        _check_group_version(conn, group_id, expected_version)
+        if group.members < 2:
+            raise ConsultError("a group needs at least two answers; put another answer in it first")
+        inside = [m for m in memberships(conn, question_id).values() if m.group == group_id]
+        changed = sum(_decide(conn, reviewer, m, group_id, "confirm") for m in inside)
+        if changed:
+            log_event(conn, reviewer, "dedupe-group", group_id, "confirm",
+                      {"members": group.members, "confirmed": group.confirmed},
+                      {"members": group.members, "confirmed": group.members})
+        return changed
+
+
+def not_duplicate(
+    conn: sqlite3.Connection,
+    question_id: str,
+    response_ids: Iterable[int],
+    reviewer: str,
+    *,
+    expected_versions: Mapping[int, int] | None = None,
+) -> int:
+    """Take answers out of their groups: each counts as an answer of its own. Return answers changed."""
+    reviewer = check_reviewer(reviewer)
+    with transaction(conn):
+        ids = _answers_of(conn, question_id, response_ids)
+        ms = memberships(conn, question_id)
+        changed = 0
+        for rid in ids:
+            _check_dedupe_version(conn, rid, (expected_versions or {}).get(rid))
+            changed += _decide(conn, reviewer, _membership(ms, rid), None, "not-duplicate")
+        return changed
+
+
+def move_to_group(
+    conn: sqlite3.Connection,
+    question_id: str,
+    response_ids: Iterable[int],
+    group_id: str,
+    reviewer: str,
+    *,
+    expected_versions: Mapping[int, int] | None = None,
+) -> str:
+    """Put answers in a group of the question (``NEW_GROUP``: a new one); return the group's id."""
+    reviewer = check_reviewer(reviewer)
+    with transaction(conn):
+        ids = _answers_of(conn, question_id, response_ids)
+        ms = memberships(conn, question_id)
+        known = {m.group for m in ms.values() if m.group} | {m.machine_group for m in ms.values() if m.machine_group}
+        known |= {r[0] for r in conn.execute("SELECT id FROM dedupe_groups WHERE question_id = ?", (question_id,))}
+        if group_id == NEW_GROUP:
+            group_id = _unique_slug(f"{question_id}:rev-{ids[0]}", known)
+        elif group_id not in known:
+            raise ConsultError(f"question {question_id} has no duplicate group {group_id!r}")
+        for rid in ids:
+            _check_dedupe_version(conn, rid, (expected_versions or {}).get(rid))
+            _decide(conn, reviewer, _membership(ms, rid), group_id, "move")
+        return group_id
+
+
+def merge_groups(
+    conn: sqlite3.Connection,
+    question_id: str,
+    source: str,
+    into: str,
+    reviewer: str,
+    *,
+    expected_version: int | None = None,
+) -> int:
+    """Merge group ``source`` into ``into``: every member of ``source`` moves. Return answers moved."""
+    reviewer = check_reviewer(reviewer)
+    if source == into:
+        raise ConsultError("choose two different groups to merge")
+    with transaction(conn):
+        src = _group_or_fail(conn, question_id, source)
+        dst = _group_or_fail(conn, question_id, into)
+        _check_group_version(conn, source, expected_version)
+        inside = [m for m in memberships(conn, question_id).values() if m.group == source]
+        if not inside:
+            raise ConsultError(f"group {source} has no answers left to merge")
+        for m in inside:
+            _decide(conn, reviewer, m, into, "merge")
+        log_event(conn, reviewer, "dedupe-group", source, "merge",
+                  {"members": src.members}, {"members": 0, "merged_into": into})
+        log_event(conn, reviewer, "dedupe-group", into, "merge",
+                  {"members": dst.members}, {"members": dst.members + len(inside), "merged_from": source})
+        return len(inside)
+
+
 __all__ = [
     "VersionConflict", "check_reviewer", "update_answer", "set_codes", "mark_reviewed", "set_quote",
     "add_redaction", "remove_redaction", "find_spans", "normalise_spans", "add_code", "edit_code",
-    "rename_code", "describe_code", "merge_codes", "split_code", "delete_code", "code_map",
+    "rename_code", "describe_code", "merge_codes", "split_code", "split_code_answers", "delete_code", "code_map",
+    "SPLIT_CHOICES", "NEW_GROUP", "confirm_group", "not_duplicate", "move_to_group", "merge_groups",
 ]

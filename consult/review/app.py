@@ -404,11 +404,222 @@ async def codebook_page(request: Request) -> Response:
             error, status = exc.message, 400
         except ValueError:
             error, status = "that version number is not valid", 400
-    all_codes = queries.codes(conn, qid, include_inactive=True)
+    return _render_codebook(request, conn, q, error=error, message=message, status=status)
+
+
+def _render_codebook(request: Request, conn: sqlite3.Connection, q: dict[str, Any], *,
+                     error: str | None = None, message: str | None = None, status: int = 200) -> Response:
+    all_codes = queries.codes(conn, q["id"], include_inactive=True)
     return _render(request, "codebook.html", {
         "q": q, "codes": [c for c in all_codes if c["status"] == "active"],
         "inactive": [c for c in all_codes if c["status"] != "active"],
-        "counts": queries.code_counts(conn, qid), "error": error, "message": message,
+        "counts": queries.code_counts(conn, q["id"]), "error": error, "message": message,
+    }, status)
+
+
+# --------------------------------------------------------------------------- split a code, answer by answer
+
+SPLIT_PAGE_SIZE = queries.PAGE_SIZE
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _carried(form) -> tuple[dict[int, str], dict[int, int]]:
+    """The per-answer choices (not 'keep') and answer versions a split form carries between its pages."""
+    choices: dict[int, str] = {}
+    versions: dict[int, int] = {}
+    for key, value in form.multi_items():
+        kind, _, rid_s = str(key).partition("-")
+        rid = _int(rid_s)
+        if rid is None:
+            continue
+        if kind == "choice" and str(value) != "keep":
+            choices[rid] = str(value)
+        elif kind == "version" and _int(value) is not None:
+            versions[rid] = int(str(value))
+    return choices, versions
+
+
+async def split_page(request: Request) -> Response:
+    conn = _ws(request)
+    qid, code_id = request.path_params["qid"], request.path_params["code"]
+    q = queries.question(conn, qid)
+    code = next((c for c in queries.codes(conn, qid) if c["id"] == code_id), None) if q else None
+    if q is None or code is None:
+        return _not_found(request, f"No active code {code_id} in question {qid}.")
+    choices: dict[int, str] = {}
+    versions: dict[int, int] = {}
+    fields = {"label": "", "description": "", "version": code["version"]}
+    after = before = None
+    error, status = None, 200
+    if request.method == "POST":
+        form = await request.form()
+        choices, versions = _carried(form)
+        fields = {"label": str(form.get("label") or ""), "description": str(form.get("description") or ""),
+                  "version": _int(form.get("code_version"))}
+        op = str(form.get("op") or "")
+        if op == "next":
+            after = _int(form.get("last"))
+        elif op == "prev":
+            before = _int(form.get("first"))
+        elif op == "apply":
+            name, denied = _require_reviewer(request)
+            if denied:
+                return denied
+            try:
+                new_id = actions.split_code_answers(
+                    conn, qid, code_id, fields["label"], name, choices, description=fields["description"],
+                    versions={r: versions[r] for r in choices if r in versions},
+                    expected_version=fields["version"])
+            except VersionConflict as exc:
+                error, status = f"{exc.message}. Its codes now read as below; check your choice and apply again.", 409
+                if exc.entity == "answer":
+                    state = queries.answer_state(conn, int(exc.entity_id))
+                    if state is not None:
+                        versions[state.response_id] = state.version
+                else:
+                    fields["version"] = code["version"]
+            except ConsultError as exc:
+                error, status = exc.message, 400
+            else:
+                moved = sum(1 for c in choices.values() if c == "move")
+                both = sum(1 for c in choices.values() if c == "both")
+                return _render_codebook(request, conn, q, message=(
+                    f"Split {code['label']}: new code {new_id}; {moved} answers moved to it, {both} have both."))
+            first = _int(form.get("first"))
+            after = first - 1 if first is not None else None  # show the same page again
+        else:
+            error, status = f"unknown action {op!r}", 400
+    page = queries.list_answers(conn, queries.AnswerFilter(question_id=qid, code=code_id),
+                                after=after, before=before, limit=SPLIT_PAGE_SIZE)
+    shown = {r["id"] for r in page.rows}
+    for r in page.rows:
+        r["choice"] = choices.get(r["id"], "keep")
+        if r["id"] in choices and r["id"] in versions:
+            r["version"] = versions[r["id"]]  # the version the choice was made against
+    carried = [(rid, c, versions.get(rid)) for rid, c in sorted(choices.items()) if rid not in shown]
+    return _render(request, "split.html", {
+        "q": q, "code": code, "page": page, "carried": carried, "fields": fields,
+        "error": error, "labels": {c["id"]: c["label"] for c in queries.codes(conn, qid, include_inactive=True)},
+        "chosen": {"move": sum(1 for c in choices.values() if c == "move"),
+                   "both": sum(1 for c in choices.values() if c == "both")},
+    }, status)
+
+
+# --------------------------------------------------------------------------- duplicate groups and campaigns
+
+GROUP_PAGE_SIZE = queries.PAGE_SIZE
+
+
+def _ids(values) -> list[int]:
+    return [i for i in (_int(v) for v in values) if i is not None]
+
+
+async def campaigns_page(request: Request) -> Response:
+    conn = _ws(request)
+    qid = request.path_params["qid"]
+    q = queries.question(conn, qid)
+    if q is None:
+        return _not_found(request, f"No question {qid}.")
+    error = message = None
+    status = 200
+    number = max(1, _int(request.query_params.get("page")) or 1)
+    if request.method == "POST":
+        name, denied = _require_reviewer(request)
+        if denied:
+            return denied
+        form = await request.form()
+        op = str(form.get("op") or "")
+        try:
+            if op == "confirm":
+                gid = str(form.get("group") or "")
+                n = actions.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
+                message = f"Confirmed group {gid}; {n} answers recorded as decided."
+            elif op == "merge":
+                source, into = str(form.get("source") or ""), str(form.get("into") or "")
+                n = actions.merge_groups(conn, qid, source, into, name,
+                                         expected_version=_version(form.get(f"version-{source}")))
+                message = f"Merged group {source} into {into}; {n} answers moved."
+            else:
+                raise ConsultError(f"unknown action {op!r}")
+        except VersionConflict as exc:
+            error, status = f"{exc.message}. The groups now read as below.", 409
+        except ConsultError as exc:
+            error, status = exc.message, 400
+    groups = queries.dedupe_groups(conn, qid)
+    pages = max(1, -(-len(groups) // GROUP_PAGE_SIZE))
+    number = min(number, pages)
+    return _render(request, "campaigns.html", {
+        "q": q, "groups": groups[(number - 1) * GROUP_PAGE_SIZE: number * GROUP_PAGE_SIZE], "all_groups": groups,
+        "number": number, "pages": pages, "error": error, "message": message,
+    }, status)
+
+
+def _version(value: Any) -> int:
+    """A version from a form; a missing one is an error (the page is older than this feature)."""
+    v = _int(value)
+    if v is None:
+        raise ConsultError("the form has no version; reload the page")
+    return v
+
+
+async def group_page(request: Request) -> Response:
+    conn = _ws(request)
+    qid, gid = request.path_params["qid"], request.path_params["gid"]
+    q = queries.question(conn, qid)
+    group = queries.dedupe_group(conn, qid, gid) if q else None
+    if q is None or group is None:
+        return _not_found(request, f"No duplicate group {gid} in question {qid}.")
+    error = message = None
+    status = 200
+    if request.method == "POST":
+        name, denied = _require_reviewer(request)
+        if denied:
+            return denied
+        form = await request.form()
+        op = str(form.get("op") or "")
+        try:
+            if op == "confirm":
+                n = actions.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
+                message = f"Confirmed this group; {n} answers recorded as decided."
+            elif op == "merge":
+                into = str(form.get("into") or "")
+                n = actions.merge_groups(conn, qid, gid, into, name, expected_version=_version(form.get("version")))
+                message = f"Merged this group into {into}; {n} answers moved."
+            elif op in ("not-duplicate", "move", "put-back"):
+                ids = _ids(form.getlist("answer"))
+                versions = {rid: v for rid in ids if (v := _int(form.get(f"version-{rid}"))) is not None}
+                if op == "not-duplicate":
+                    n = actions.not_duplicate(conn, qid, ids, name, expected_versions=versions)
+                    message = f"{n} answers marked as not duplicates."
+                else:
+                    target = gid if op == "put-back" else str(form.get("target") or "")
+                    moved_to = actions.move_to_group(conn, qid, ids, target, name, expected_versions=versions)
+                    message = f"Put {len(ids)} answers in group {moved_to}."
+            elif op == "add":
+                rid = _int(form.get("response"))
+                if rid is None:
+                    raise ConsultError("give the number of the answer to put in this group")
+                actions.move_to_group(conn, qid, [rid], gid, name)
+                message = f"Put answer {rid} in this group."
+            else:
+                raise ConsultError(f"unknown action {op!r}")
+        except VersionConflict as exc:
+            error, status = f"{exc.message}. The group now reads as below.", 409
+        except ConsultError as exc:
+            error, status = exc.message, 400
+        group = queries.dedupe_group(conn, qid, gid) or group
+    members = queries.group_members(conn, qid, gid, after=_int(request.query_params.get("after")),
+                                    before=_int(request.query_params.get("before")), limit=GROUP_PAGE_SIZE)
+    return _render(request, "group.html", {
+        "q": q, "g": group, "members": members, "error": error, "message": message,
+        "others": [o for o in queries.dedupe_groups(conn, qid) if o.id != gid],
+        "history": queries.events(conn, queries.EventFilter(entity="dedupe-group", entity_id=gid), limit=20),
     }, status)
 
 
@@ -457,6 +668,9 @@ def create_app(outdir: str | Path, *, token: str | None = None) -> Starlette:
             Route("/q/{qid}", question_page),
             Route("/q/{qid}/answers", answers_page),
             Route("/q/{qid}/codebook", codebook_page, methods=["GET", "POST"]),
+            Route("/q/{qid}/codebook/split/{code}", split_page, methods=["GET", "POST"]),
+            Route("/q/{qid}/campaigns", campaigns_page, methods=["GET", "POST"]),
+            Route("/q/{qid}/campaigns/{gid}", group_page, methods=["GET", "POST"]),
             Route("/a/{rid}", answer_page, methods=["GET", "POST"]),
             Route("/audit", audit_page),
             Route("/audit.csv", audit_csv),

@@ -245,6 +245,7 @@ class AnswerPage:
 _LIST_COLUMNS = (
     "r.id, r.question_id, r.option, r.text, p.grp,"
     " COALESCE(s.reviewed, 0) AS reviewed, COALESCE(s.decided, 0) AS decided, COALESCE(s.quote, 0) AS quote,"
+    " COALESCE(s.version, 0) AS version,"
     " (SELECT MAX(confidence) FROM suggestions g WHERE g.response_id = r.id) AS top_confidence,"
     " (SELECT kind FROM response_dedupe d WHERE d.response_id = r.id) AS dedupe_kind"
 )
@@ -531,3 +532,286 @@ def rebase(base: dict[str, Any], current: dict[str, Any], mine: dict[str, Any]) 
     for key in ("reviewed", "quote"):
         out[key] = mine[key] if mine[key] != base[key] else current[key]
     return out
+
+
+# --------------------------------------------------------------------------- duplicate groups and campaigns
+
+# Reviewers' decisions about duplicates live in ``dedupe_overrides``, in the vocabulary
+# consult.pipeline.stage_dedupe reapplies on every run: 'not-duplicate' or 'group:<group id>'.
+NOT_DUPLICATE = "not-duplicate"
+GROUP_PREFIX = "group:"
+
+
+@dataclass
+class Membership:
+    """Where one answer sits: the machine's group, the person's decision, and the effect of both."""
+
+    response_id: int
+    machine_group: str | None
+    decision: str | None
+    group: str | None  # the group it is in once the decision is applied (None: in no group)
+    kind: str | None = None
+    similarity: float | None = None
+    personal_addition: str | None = None
+    reviewer: str | None = None
+    at: str | None = None
+
+
+def decision_group(question_id: str, decision: str | None, known: set[str] | frozenset[str] = frozenset()) -> str | None:
+    """The stored group id a 'group:<id>' decision puts an answer in (None for 'not-duplicate').
+
+    The pipeline strips 'group:' and the question prefix and stores the group as
+    '<question>:<id>'; ids already known in the workspace are kept as they are.
+    """
+    if decision is None or decision == NOT_DUPLICATE or not decision.startswith(GROUP_PREFIX):
+        return None
+    gid = decision[len(GROUP_PREFIX):]
+    if gid in known:
+        return gid
+    return gid if gid.startswith(f"{question_id}:") else f"{question_id}:{gid}"
+
+
+def _machine_groups(conn: sqlite3.Connection, question_id: str) -> set[str]:
+    rows = conn.execute(
+        "SELECT id FROM dedupe_groups WHERE question_id = ? UNION"
+        " SELECT d.group_id FROM response_dedupe d JOIN responses r ON r.id = d.response_id"
+        " WHERE r.question_id = ? AND d.group_id IS NOT NULL",
+        (question_id, question_id),
+    )
+    return {r[0] for r in rows}
+
+
+def memberships(conn: sqlite3.Connection, question_id: str) -> dict[int, Membership]:
+    """Every answer of a question that is in a group or has a person's decision, by response id."""
+    known = _machine_groups(conn, question_id)
+    out: dict[int, Membership] = {}
+    for r in conn.execute(
+        "SELECT r.id, d.kind, d.group_id, d.similarity, d.personal_addition, o.decision, o.reviewer, o.at"
+        " FROM responses r LEFT JOIN response_dedupe d ON d.response_id = r.id"
+        " LEFT JOIN dedupe_overrides o ON o.response_id = r.id"
+        " WHERE r.question_id = ? AND (d.group_id IS NOT NULL OR o.response_id IS NOT NULL) ORDER BY r.id",
+        (question_id,),
+    ):
+        decision = r["decision"]
+        group = r["group_id"] if decision is None else decision_group(question_id, decision, known)
+        out[r["id"]] = Membership(r["id"], r["group_id"], decision, group, r["kind"], r["similarity"],
+                                  r["personal_addition"], r["reviewer"], r["at"])
+    return out
+
+
+def membership(conn: sqlite3.Connection, response_id: int) -> tuple[str, Membership] | None:
+    """The question and :class:`Membership` of one answer, or None when there is no such answer."""
+    row = conn.execute(
+        "SELECT r.question_id, d.kind, d.group_id, d.similarity, d.personal_addition, o.decision, o.reviewer, o.at"
+        " FROM responses r LEFT JOIN response_dedupe d ON d.response_id = r.id"
+        " LEFT JOIN dedupe_overrides o ON o.response_id = r.id WHERE r.id = ?",
+        (response_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    qid, decision = row["question_id"], row["decision"]
+    group = row["group_id"] if decision is None else decision_group(qid, decision, _machine_groups(conn, qid))
+    return qid, Membership(response_id, row["group_id"], decision, group, row["kind"], row["similarity"],
+                           row["personal_addition"], row["reviewer"], row["at"])
+
+
+def dedupe_version(conn: sqlite3.Connection, response_id: int) -> int:
+    """The id of the last audit event on an answer's duplicate decision (0: never changed by a person)."""
+    row = conn.execute(
+        "SELECT MAX(id) FROM events WHERE entity = 'dedupe' AND entity_id = ?", (str(response_id),)
+    ).fetchone()
+    return row[0] or 0
+
+
+def dedupe_versions(conn: sqlite3.Connection, response_ids: list[int]) -> dict[int, int]:
+    """:func:`dedupe_version` of many answers at once."""
+    out = {rid: 0 for rid in response_ids}
+    for i in range(0, len(response_ids), 500):
+        chunk = [str(x) for x in response_ids[i : i + 500]]
+        for r in conn.execute(
+            f"SELECT entity_id, MAX(id) FROM events WHERE entity = 'dedupe' AND entity_id IN ({','.join('?' * len(chunk))})"
+            " GROUP BY entity_id", chunk,
+        ):
+            out[int(r[0])] = r[1]
+    return out
+
+
+def group_versions(conn: sqlite3.Connection) -> dict[str, int]:
+    """Per group id, the last audit event that moved an answer into or out of it, or confirmed or merged it.
+
+    It only grows, so it serves as the group's version for optimistic locking.
+    """
+    rows = conn.execute(
+        "SELECT g, MAX(id) FROM ("
+        " SELECT id, json_extract(before_json, '$.group') AS g FROM events WHERE entity = 'dedupe'"
+        " UNION ALL SELECT id, json_extract(after_json, '$.group') FROM events WHERE entity = 'dedupe'"
+        " UNION ALL SELECT id, entity_id FROM events WHERE entity = 'dedupe-group'"
+        ") WHERE g IS NOT NULL GROUP BY g"
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+def group_version(conn: sqlite3.Connection, group_id: str) -> int:
+    """:func:`group_versions` of one group."""
+    row = conn.execute(
+        "SELECT MAX(id) FROM events WHERE (entity = 'dedupe' AND (json_extract(before_json, '$.group') = ?"
+        " OR json_extract(after_json, '$.group') = ?)) OR (entity = 'dedupe-group' AND entity_id = ?)",
+        (group_id, group_id, group_id),
+    ).fetchone()
+    return row[0] or 0
+
+
+@dataclass
+class DupGroup:
+    """A duplicate group or campaign of a question, with reviewers' decisions applied."""
+
+    id: str
+    question_id: str
+    text: str  # the campaign's template, else the group's canonical text
+    campaign: bool
+    machine_size: int  # members at the last analysis
+    members: int  # members once reviewers' decisions are applied
+    confirmed: int  # members a person put in this group
+    additions: int  # members who added words of their own to the template
+    taken_out: int  # answers the analysis put here that a person took out
+    version: int
+    confirmed_by: str | None = None
+    confirmed_at: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.members and self.confirmed >= self.members:
+            return "confirmed"
+        return "partly confirmed" if self.confirmed else "not confirmed"
+
+
+def dedupe_groups(conn: sqlite3.Connection, question_id: str, *, group_id: str | None = None) -> list[DupGroup]:
+    """The question's groups (or just ``group_id``), largest first once decisions are applied.
+
+    Groups every member was taken out of are listed only when asked for by id.
+    """
+    ms = memberships(conn, question_id)
+    members: dict[str, list[Membership]] = {}
+    machine: dict[str, list[Membership]] = {}
+    for m in ms.values():
+        if m.group:
+            members.setdefault(m.group, []).append(m)
+        if m.machine_group:
+            machine.setdefault(m.machine_group, []).append(m)
+    stored = {r["id"]: r for r in conn.execute("SELECT * FROM dedupe_groups WHERE question_id = ?", (question_id,))}
+    templates = {r["id"]: r["template"] for r in conn.execute(
+        "SELECT id, template FROM campaigns WHERE question_id = ?", (question_id,))}
+    ids = [group_id] if group_id is not None else list(members)
+    ids = [g for g in ids if g in members or g in machine or g in stored]
+    if not ids:
+        return []
+    versions = group_versions(conn)
+    confirms: dict[str, tuple[str, str]] = {}
+    for r in conn.execute("SELECT entity_id, reviewer, at FROM events WHERE entity = 'dedupe-group'"
+                          " AND action = 'confirm' ORDER BY id"):
+        confirms[r[0]] = (r[1], r[2])
+    # Texts of groups the analysis has not described yet (made by reviewers, or older workspaces).
+    first = {g: min(m.response_id for m in members.get(g) or machine.get(g, [])) for g in ids
+             if g not in stored and g not in templates and (members.get(g) or machine.get(g))}
+    texts = {r[0]: r[1] or "" for r in conn.execute(
+        f"SELECT id, text FROM responses WHERE id IN ({','.join('?' * len(first))})", list(first.values()))} if first else {}
+    out = []
+    for g in ids:
+        mine, auto = members.get(g, []), machine.get(g, [])
+        row = stored.get(g)
+        text = templates.get(g) or (row["canonical_text"] if row else None) or texts.get(first.get(g, -1), "")
+        out.append(DupGroup(
+            id=g, question_id=question_id, text=text,
+            campaign=g in templates or bool(row and row["campaign_id"]) or any(m.kind == "campaign" for m in auto),
+            machine_size=row["size"] if row else len(auto),
+            members=len(mine),
+            confirmed=sum(1 for m in mine if m.decision is not None),
+            additions=sum(1 for m in mine if (m.personal_addition or "").strip()),
+            taken_out=sum(1 for m in auto if m.group != g),
+            version=versions.get(g, 0),
+            confirmed_by=confirms.get(g, (None, None))[0], confirmed_at=confirms.get(g, (None, None))[1],
+        ))
+    out.sort(key=lambda x: (-x.members, x.id))
+    return out
+
+
+def dedupe_group(conn: sqlite3.Connection, question_id: str, group_id: str) -> DupGroup | None:
+    """One group of a question (see :func:`dedupe_groups`), or None when there is none with that id."""
+    found = dedupe_groups(conn, question_id, group_id=group_id)
+    return found[0] if found else None
+
+
+@dataclass
+class MemberPage:
+    """One page of a group's members (keyset paging on response id), and the answers taken out of it."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    next_after: int | None
+    prev_before: int | None
+    taken_out: list[dict[str, Any]]
+
+
+def group_members(
+    conn: sqlite3.Connection,
+    question_id: str,
+    group_id: str,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> MemberPage:
+    """The answers in a group once reviewers' decisions apply, ``limit`` at a time, with their texts.
+
+    Each row says how the answer got there (``how``: 'analysis', 'confirmed' or 'moved here'),
+    its personal addition, its redaction segments and its ``version`` for :mod:`actions`.
+    """
+    ms = memberships(conn, question_id)
+    inside = sorted((m for m in ms.values() if m.group == group_id), key=lambda m: m.response_id)
+    if before is not None:
+        earlier = [m for m in inside if m.response_id < before]
+        page = earlier[-limit:]
+        more_before, more_after = len(earlier) > limit, True
+    else:
+        later = [m for m in inside if after is None or m.response_id > after]
+        page = later[:limit]
+        more_before, more_after = after is not None, len(later) > limit
+    out = [_member_row(m, "moved here" if m.machine_group != group_id else
+                       "confirmed" if m.decision is not None else "analysis") for m in page]
+    gone = [_member_row(m, "not a duplicate" if m.group is None else "moved to another group")
+            for m in sorted(ms.values(), key=lambda m: m.response_id)
+            if m.machine_group == group_id and m.group != group_id]
+    _attach_texts(conn, out + gone)
+    canonical = conn.execute("SELECT canonical_response_id FROM dedupe_groups WHERE id = ?", (group_id,)).fetchone()
+    for r in out:
+        r["canonical"] = bool(canonical and canonical[0] == r["id"])
+    return MemberPage(
+        rows=out, total=len(inside),
+        next_after=out[-1]["id"] if out and more_after else None,
+        prev_before=out[0]["id"] if out and more_before else None,
+        taken_out=gone,
+    )
+
+
+def _member_row(m: Membership, how: str) -> dict[str, Any]:
+    return {"id": m.response_id, "how": how, "kind": m.kind, "similarity": m.similarity,
+            "addition": (m.personal_addition or "").strip(), "decision": m.decision, "group": m.group,
+            "machine_group": m.machine_group, "decided_by": m.reviewer, "decided_at": m.at}
+
+
+def _attach_texts(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
+    ids = [r["id"] for r in rows]
+    texts: dict[int, tuple[str, list[list[int]]]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        for r in conn.execute(
+            "SELECT r.id, COALESCE(r.text, ''), s.redactions_json FROM responses r"
+            f" LEFT JOIN review_state s ON s.response_id = r.id WHERE r.id IN ({','.join('?' * len(chunk))})", chunk,
+        ):
+            texts[r[0]] = (r[1], json.loads(r[2] or "[]"))
+    versions = dedupe_versions(conn, ids)
+    for r in rows:
+        text, spans = texts.get(r["id"], ("", []))
+        r["text"] = text
+        r["segments"] = redaction_segments(text, spans)
+        r["version"] = versions[r["id"]]
