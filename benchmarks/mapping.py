@@ -1,13 +1,15 @@
 """Benchmark the mapping stage: multi-label coding of answers to a codebook.
 
-Usage: python benchmarks/mapping.py DATA_DIR --reviewed F [--seeds 3]
+Usage: python benchmarks/mapping.py DATA_DIR --reviewed F [--seeds 3] [--fine-tune]
 
 DATA_DIR holds responses.csv (response_id, respondent_id, question, answer,
 ...), gold.csv (response_id, code) and codebook.csv (code, group,
 description, examples), as /work/shared/data/nhs-patient-feedback/.
 A simulated reviewer codes a random fraction F of the answers (their gold
 codes are given to consult); consult is scored on the rest. Prints one JSON
-line of figures, the mean over seeds with per-seed values.
+line of figures, the mean over seeds with per-seed values. ``--fine-tune``
+also fine-tunes the encoder on the reviewed answers (consult.tune), as
+``consult analyse`` does once a question has enough reviewed answers.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from _machine import machine  # benchmarks/ is on sys.path when a script here is
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from consult.assign import OTHER, CodeAssigner, embed_codebook  # noqa: E402
+from consult.assign import MODEL_VERSION, OTHER, CodeAssigner, code_texts, embed_codebook  # noqa: E402
 from consult.codebook import read_codebook_csv  # noqa: E402
 from consult.evaluate import agreement  # noqa: E402
 
@@ -115,12 +117,24 @@ def retrain_seconds(
     return time.perf_counter() - start
 
 
+def fine_tuned(model, codes, rev_texts, rev_labels, test_texts, P, seed: int) -> np.ndarray:
+    """P blended with a fine-tuned encoder's probabilities, as consult.pipeline.stage_assign does."""
+    from consult.tune import FineTuner
+
+    tuner = FineTuner(random_state=seed, show_progress=True)
+    book = [(t, {c.id}) for c in codes for t in code_texts(c)[0][1:]]
+    classes = [str(c) for c in model.classes_]
+    tuner.fit(rev_texts + [t for t, _ in book], rev_labels + [s for _, s in book], classes)
+    return (1.0 - tuner.weight) * P + tuner.weight * tuner.predict_proba(test_texts)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data_dir", type=Path)
     ap.add_argument("--reviewed", type=float, default=0.0, help="fraction of answers reviewed")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--no-retrain-timing", action="store_true")
+    ap.add_argument("--fine-tune", action="store_true", help="also fine-tune the encoder (minutes per seed)")
     args = ap.parse_args(argv)
     if not 0.0 <= args.reviewed < 1.0:
         ap.error("--reviewed must be in [0, 1)")
@@ -152,7 +166,13 @@ def main(argv: list[str] | None = None) -> None:
             unlabeled_embeddings=X,
             unlabeled_texts=texts,
         )
-        pred = model.predict_labels([texts[i] for i in test], X[test])
+        test_texts = [texts[i] for i in test]
+        P = model.predict_proba(test_texts, X[test])
+        version = MODEL_VERSION
+        if args.fine_tune and n_rev:
+            P = fine_tuned(model, codes, [texts[i] for i in rev], [labels[i] for i in rev], test_texts, P, seed)
+            version += "+tune"
+        pred = [{a.code for a in row} for row in model.assignments(P, version)]
         seconds = time.perf_counter() - start
         figures = scores(pred, [labels[i] for i in test], classes)
         figures["seconds"] = seconds
@@ -163,7 +183,8 @@ def main(argv: list[str] | None = None) -> None:
     out: dict = {
         "benchmark": "mapping",
         "data": args.data_dir.name,
-        "model_version": __import__("consult.assign", fromlist=["MODEL_VERSION"]).MODEL_VERSION,
+        "model_version": MODEL_VERSION + ("+" + __import__("consult.tune", fromlist=["x"]).TUNE_VERSION
+                                          if args.fine_tune else ""),
         "reviewed_fraction": args.reviewed,
         "reviewed": int(round(args.reviewed * len(texts))),
         "answers": len(texts),

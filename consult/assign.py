@@ -812,14 +812,28 @@ class CodeAssigner:
 
     def predict(self, texts: Sequence[str] | None, embeddings: np.ndarray) -> list[list[Assignment]]:
         """The codes of each answer, most confident first; ``"other"`` when nothing fits."""
-        P = self.predict_proba(texts, embeddings)
+        return self.assignments(self.predict_proba(texts, embeddings))
+
+    def assignments(
+        self, proba: np.ndarray, model_version: str = MODEL_VERSION
+    ) -> list[list[Assignment]]:
+        """The codes that probabilities (n × ``classes_``) give each answer, most confident first.
+
+        For probabilities from :meth:`predict_proba`, or a blend of them with
+        another model's (``model_version`` then names the blend).
+        """
+        self._check_fitted()
+        P = np.asarray(proba, dtype=np.float64)
+        if P.ndim != 2 or P.shape[1] != len(self.classes_):
+            raise ConsultError(f"probabilities must have {len(self.classes_)} columns, got shape {P.shape}")
         chosen = self._decide(P, self.threshold_)
         out = []
         for p, row in zip(P, chosen):
             idx = np.flatnonzero(row)
             idx = idx[np.argsort(-p[idx], kind="stable")]
             out.append(
-                [Assignment(str(self.classes_[j]), float(np.clip(p[j], 0.0, 1.0))) for j in idx]
+                [Assignment(str(self.classes_[j]), float(np.clip(p[j], 0.0, 1.0)), model_version)
+                 for j in idx]
             )
         return out
 

@@ -124,12 +124,15 @@ def _stage_classes() -> dict[str, type]:
     from consult.dedupe import Deduplicator
     from consult.embed import Embedder
     from consult.themes import ThemeFinder
+    from consult.tune import FineTuner
 
-    return {"dedupe": Deduplicator, "embed": Embedder, "themes": ThemeFinder, "assign": CodeAssigner}
+    return {"dedupe": Deduplicator, "embed": Embedder, "themes": ThemeFinder, "assign": CodeAssigner,
+            "tune": FineTuner}
 
 
 # Settings the pipeline fills in itself, and defaults that make runs reproducible.
-_OWN = {"embed": {"show_progress"}, "themes": set(), "dedupe": set(), "assign": set()}
+_OWN = {"embed": {"show_progress"}, "themes": set(), "dedupe": set(), "assign": set(),
+        "tune": {"model", "show_progress"}}
 _DEFAULTS = {"themes": {"random_state": 42}, "assign": {"random_state": 0}, "dedupe": {"random_state": 0}}
 
 
@@ -183,7 +186,7 @@ def check_settings(cfg: Config) -> None:
     from consult.errors import ConsultError
 
     classes = _stage_classes()
-    for name in ("dedupe", "themes", "assign"):
+    for name in ("dedupe", "themes", "assign", "tune"):
         try:
             obj = classes[name](**stage_params(cfg, name))
             if name == "dedupe":
@@ -506,12 +509,14 @@ def workspace_codes(conn: sqlite3.Connection, question_id: str) -> list:
 
 def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
     """Code every substantive answer against its question's codebook, learning from reviewers."""
-    from consult.assign import MODEL_VERSION, CodeAssigner, embed_codebook
+    from consult.assign import MODEL_VERSION, CodeAssigner, code_texts, embed_codebook
     from consult.codebook import load_codebook
+    from consult.tune import FineTuner
 
     folder = codebook_folder(cfg)
     embedder = make_embedder(cfg, progress)
     params = stage_params(cfg, "assign")
+    tuner = FineTuner(model=embedder.model_path, show_progress=progress, **stage_params(cfg, "tune"))
     notes: list[str] = []
     for q in _text_questions(conn):
         path = folder / f"{q['id']}.yaml"
@@ -560,7 +565,23 @@ def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
             unlabeled_embeddings=emb if len(units) else None,
             unlabeled_texts=[u.text for u in units] if units else None,
         )
-        predictions = assigner.predict([u.text for u in units], emb) if units else []
+        unit_texts = [u.text for u in units]
+        P = assigner.predict_proba(unit_texts, emb) if units else np.zeros((0, len(assigner.classes_)))
+        version = MODEL_VERSION
+        if units and tuner.enabled and len(reviewed) >= tuner.min_reviewed:
+            # the encoder itself learns the reviewers' codes: slower, so cached (see consult.tune)
+            from consult.tune import TUNE_VERSION, tuned_probabilities
+
+            classes = [str(c) for c in assigner.classes_]
+            book = [(t, {c.id}) for c in codes for t in code_texts(c)[0][1:]]
+            tuned = tuned_probabilities(
+                conn, q["id"], tuner, embedder.model_id,
+                reviewed_texts + [t for t, _ in book], labels + [s for _, s in book],
+                classes, unit_texts,
+            )
+            P = (1.0 - tuner.weight) * P + tuner.weight * tuned
+            version = f"{MODEL_VERSION}+{TUNE_VERSION}"
+        predictions = assigner.assignments(P, version)
         per_response: dict[int, dict[str, float]] = {}
         for u, pred in zip(units, predictions):
             for rid in u.response_ids:
@@ -579,7 +600,7 @@ def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
             conn.executemany(
                 "INSERT INTO suggestions (response_id, code_id, confidence, model_version) VALUES (?, ?, ?, ?)",
                 [
-                    (rid, code, round(conf, 6), MODEL_VERSION)
+                    (rid, code, round(conf, 6), version)
                     for rid, slot in sorted(per_response.items())
                     for code, conf in sorted(slot.items())
                 ]
