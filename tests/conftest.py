@@ -16,3 +16,12 @@ def mini(tmp_path: Path) -> Path:
     dst = tmp_path / "mini"
     shutil.copytree(FIXTURES / "mini", dst)
     return dst
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (skips when Chromium or Playwright is missing); one per test module."""
+    from chromium import launch
+
+    with launch() as b:
+        yield b

@@ -120,10 +120,8 @@ def test_reviewer_dedupe_decision_survives_reruns(mini: Path, tmp_path: Path) ->
     assert conn.execute("SELECT size FROM campaigns").fetchone()[0] == 11
 
 
-def test_full_run_codes_answers_and_keeps_a_reviewers_decision(mini: Path, tmp_path: Path) -> None:
-    """All stages with the real model: a re-run keeps the person's codes and the model's beside them."""
-    from consult.review import actions
-
+def write_codebook(mini: Path, extra_config: str = "") -> None:
+    """A two-code codebook for q1 of the mini consultation, named in its config (plus ``extra_config``)."""
     (mini / "codebook").mkdir()
     (mini / "codebook" / "q1.yaml").write_text(
         "question: q1\ncodes:\n"
@@ -136,7 +134,14 @@ def test_full_run_codes_answers_and_keeps_a_reviewers_decision(mini: Path, tmp_p
         encoding="utf-8",
     )
     with open(mini / "consultation.toml", "a", encoding="utf-8") as f:
-        f.write('\n[codebook]\nfolder = "codebook"\n')
+        f.write('\n[codebook]\nfolder = "codebook"\n' + extra_config)
+
+
+def test_full_run_codes_answers_and_keeps_a_reviewers_decision(mini: Path, tmp_path: Path) -> None:
+    """All stages with the real model: a re-run keeps the person's codes and the model's beside them."""
+    from consult.review import actions
+
+    write_codebook(mini)
     out = tmp_path / "out"
     analyse(mini, out, progress=False)
     conn = connect(out / "consult.db")

@@ -6,13 +6,12 @@ import csv
 import json
 import re
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+
+from chromium import axe_violations, serving
 
 from consult.errors import ConsultError
 from consult.pipeline import analyse
@@ -321,70 +320,13 @@ def test_demo_workspace_groups(tmp_path):
 
 # --------------------------------------------------------------------------- accessibility (axe-core in Chromium)
 
-ROOT = Path(__file__).resolve().parent.parent
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-@pytest.fixture()
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    if not AXE.is_file():
-        pytest.skip("axe-core is not installed (run npm ci)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-def serve_in_thread(outdir: Path):
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(outdir), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "server did not start"
-    return f"http://127.0.0.1:{port}", srv, thread
-
-
-def axe_violations(browser, url: str) -> list[dict]:
-    # The app's CSP allows only its own scripts; bypass it so axe can be injected.
-    ctx = browser.new_context(bypass_csp=True)
-    try:
-        page = ctx.new_page()
-        page.goto(url)
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate(
-            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-            TAGS,
-        )
-        return [{"id": v["id"], "nodes": [n["html"][:160] for n in v["nodes"][:3]]} for v in result["violations"]]
-    finally:
-        ctx.close()
-
-
 @pytest.mark.browser
 def test_campaign_pages_have_no_axe_violations(browser, base, conn):
     camp = gid_of(conn, "C0")
     actions.not_duplicate(conn, "q1", [rid(conn, "C0")], "Ann")  # so the "taken out" table shows too
-    url, srv, thread = serve_in_thread(base / "out")
-    try:
+    with serving(base / "out") as url:
         for path in ("/q/q1/campaigns", f"/q/q1/campaigns/{camp}"):
             assert axe_violations(browser, url + path) == [], path
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_headings_go_in_order(base, conn):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+
+from chromium import axe_violations, serving
 
 from consult.errors import ConsultError
 from consult.review import actions, app as review_app, queries
@@ -210,40 +209,10 @@ def test_apply_needs_a_name_and_reports_a_conflict(ws, conn):
 
 # --------------------------------------------------------------------------- in a browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture()
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
 @pytest.fixture()
 def server(ws):
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(ws), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(ws) as url:
+        yield url
 
 
 @pytest.mark.browser
@@ -277,17 +246,11 @@ def test_split_in_a_browser(browser, server, conn):
 
 @pytest.mark.browser
 def test_split_page_has_no_axe_violations(browser, server):
-    if not AXE.is_file():
-        pytest.skip("axe-core is not installed (run npm ci)")
-    ctx = browser.new_context(bypass_csp=True)  # the app's CSP would block the injected axe script
+    assert axe_violations(browser, f"{server}{URL}") == []
+    ctx = browser.new_context()
     try:
         page = ctx.new_page()
         page.goto(f"{server}{URL}")
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate(
-            "async () => await axe.run(document, {runOnly: {type: 'tag', values:"
-            " ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}, resultTypes: ['violations']})")
-        assert [v["id"] for v in result["violations"]] == [], result["violations"]
         levels = page.eval_on_selector_all("h1, h2, h3, h4, h5, h6", "els => els.map(e => +e.tagName[1])")
         assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))
     finally:

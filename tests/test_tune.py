@@ -13,6 +13,7 @@ from consult.pipeline import analyse, check_settings
 from consult.config import load_config
 from consult.store import connect, now, transaction
 from consult.tune import FineTuner, TunedCache, training_key, tuned_probabilities
+from test_pipeline import write_codebook
 
 TRANSPORT = [
     "The ambulance came late and the journey took hours.",
@@ -114,26 +115,10 @@ def test_tuned_probabilities_are_cached(tmp_path: Path, monkeypatch: pytest.Monk
     assert TunedCache(conn).get(next(iter(keys)), [], 3) == {}
 
 
-def _codebook(mini: Path, tune: str) -> None:
-    (mini / "codebook").mkdir()
-    (mini / "codebook" / "q1.yaml").write_text(
-        "question: q1\ncodes:\n"
-        "  - id: dont-know-to-ask\n    label: Children do not know to ask\n"
-        "    description: Children are not aware advocacy exists, so they cannot ask for it.\n"
-        "    examples: [\"Most kids have never heard of an advocate.\"]\n"
-        "  - id: choice\n    label: Children's choice\n"
-        "    description: Children should be able to choose or decline an advocate.\n"
-        "    examples: [\"It should be up to the young person.\"]\n",
-        encoding="utf-8",
-    )
-    with open(mini / "consultation.toml", "a", encoding="utf-8") as f:
-        f.write('\n[codebook]\nfolder = "codebook"\n' + tune)
-
-
 def test_analyse_fine_tunes_once_enough_answers_are_reviewed(
     mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _codebook(mini, "\n[tune]\nmin_reviewed = 2\nepochs = 1\nmax_length = 32\n")
+    write_codebook(mini, "\n[tune]\nmin_reviewed = 2\nepochs = 1\nmax_length = 32\n")
     out = tmp_path / "out"
     analyse(mini, out, progress=False, skip=("themes",))
     conn = connect(out / "consult.db")
