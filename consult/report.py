@@ -724,7 +724,8 @@ def _method(
             row.append(f"{v:.3f}" if isinstance(v, float) else (str(v) if v is not None else None))
         t_eval.rows.append(row)
     models = [r[0] for r in conn.execute("SELECT DISTINCT model FROM embeddings ORDER BY model")]
-    coders = [r[0] for r in conn.execute("SELECT DISTINCT model_version FROM suggestions ORDER BY model_version")]
+    coders = [describe_coder(r[0]) for r in conn.execute(
+        "SELECT DISTINCT model_version FROM suggestions ORDER BY model_version")]
     tables += [t_settings, t_dedupe_rules, t_kinds, t_review, t_eval]
     method = {
         "version": run["version"] if run else __version__,
@@ -741,6 +742,17 @@ def _method(
         "text_answers": text_answers,
     }
     return method, tables
+
+
+def describe_coder(version: str) -> str:
+    """A model version of the suggestions table, with what it means for a reader of the method annex."""
+    parts = []
+    if version.startswith("assign-"):
+        parts.append("similarity to the codebook's descriptions and examples, and classifiers"
+                     " learnt from the answers reviewers coded")
+    if "+tune-" in version:
+        parts.append("the language model fine-tuned on the reviewed answers")
+    return f"{version} ({'; '.join(parts)})" if parts else version
 
 
 # --- rendering -------------------------------------------------------------------------

@@ -323,10 +323,18 @@ def test_non_substantive_counted_by_reason_and_themes_when_no_codes(data):
     assert q2["notes"] == ["Few answers: themes are tentative."]
 
 
+def test_coders_are_described_for_readers() -> None:
+    from consult.report import describe_coder
+
+    assert "fine-tuned" not in describe_coder("assign-5")
+    assert describe_coder("assign-5+tune-1").endswith("the language model fine-tuned on the reviewed answers)")
+    assert describe_coder("second-coder") == "second-coder"
+
+
 def test_method_annex(data, ws):
     m = data["method"]
     assert m["embedding_models"] == ["all-MiniLM-L6-v2"]
-    assert m["coding_models"] == ["assign-1"]
+    assert len(m["coding_models"]) == 1 and m["coding_models"][0].startswith("assign-1 (similarity to the codebook")
     assert len(m["input_hash"]) == 64
     rules = rows(m["dedupe_rules"])
     assert rules["jaccard_threshold"] == ["0.6", "set for this consultation"]
