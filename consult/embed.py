@@ -178,8 +178,6 @@ def normalize_rows(x: np.ndarray) -> np.ndarray:
 class EmbeddingCache:
     """Vectors stored in SQLite, keyed by (model id, SHA-256 of the text)."""
 
-    _SQL_VARS = 500  # stays under SQLite's limit on bound parameters
-
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         conn.execute(
@@ -190,19 +188,17 @@ class EmbeddingCache:
 
     def get(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors among ``hashes``, as {hash: vector}."""
+        from consult.store import select_in
+
         found: dict[str, np.ndarray] = {}
-        hashes = list(dict.fromkeys(hashes))
-        for lo in range(0, len(hashes), self._SQL_VARS):
-            part = hashes[lo : lo + self._SQL_VARS]
-            marks = ",".join("?" * len(part))
-            rows = self.conn.execute(
-                f"SELECT text_hash, dim, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
-                [model_id, *part],
-            )
-            for h, dim, blob in rows:
-                vec = np.frombuffer(blob, dtype="<f4")
-                if vec.shape[0] == dim:
-                    found[h] = vec.astype(np.float32)
+        rows = select_in(
+            self.conn, "SELECT text_hash, dim, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
+            list(dict.fromkeys(hashes)), before=[model_id],
+        )
+        for h, dim, blob in rows:
+            vec = np.frombuffer(blob, dtype="<f4")
+            if vec.shape[0] == dim:
+                found[h] = vec.astype(np.float32)
         return found
 
     def put(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -329,3 +329,20 @@ def log_event(
             json.dumps(after, sort_keys=True, ensure_ascii=False),
         ),
     )
+
+
+SQL_VARS = 500  # bound parameters per statement, well under SQLite's limit
+
+
+def select_in(
+    conn: sqlite3.Connection, sql: str, values: Sequence[Any], before: Sequence[Any] = ()
+) -> Iterator[sqlite3.Row]:
+    """The rows of ``sql`` for all ``values``, run in chunks small enough to bind.
+
+    ``sql`` holds ``{marks}`` where a chunk's ``?, ?, ...`` go (as in ``IN ({marks})``);
+    ``before`` are parameters bound ahead of each chunk's values.
+    """
+    values = list(values)
+    for lo in range(0, len(values), SQL_VARS):
+        part = values[lo : lo + SQL_VARS]
+        yield from conn.execute(sql.replace("{marks}", ",".join("?" * len(part))), [*before, *part])

@@ -56,6 +56,9 @@ class FineTuner:
         Show a progress bar (steps, time left) on stderr.
     """
 
+    # cosine similarities live in [-1, 1]; a fixed scale lets the head reach confident logits
+    _scale = 5.0
+
     def __init__(
         self,
         model: str | Path | None = None,
@@ -198,9 +201,6 @@ class FineTuner:
                  len(texts), self.epochs, self.loss_[0], self.loss_[-1])
         return self
 
-    # cosine similarities live in [-1, 1]; a fixed scale lets the head reach confident logits
-    _scale = 5.0
-
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Probability of each class (``classes_``) per text."""
         import torch
@@ -241,21 +241,21 @@ class TunedCache:
             "CREATE TABLE IF NOT EXISTS tuned_scores (key TEXT NOT NULL, text_hash TEXT NOT NULL, "
             "proba BLOB NOT NULL, PRIMARY KEY (key, text_hash))"
         )
+        conn.execute("CREATE TABLE IF NOT EXISTS tuned_keys (question TEXT PRIMARY KEY, key TEXT NOT NULL)")
         conn.commit()
 
     def get(self, key: str, hashes: Sequence[str], width: int) -> dict[str, np.ndarray]:
+        from consult.store import select_in
+
         found: dict[str, np.ndarray] = {}
-        hashes = list(dict.fromkeys(hashes))
-        for lo in range(0, len(hashes), 500):
-            part = hashes[lo : lo + 500]
-            rows = self.conn.execute(
-                f"SELECT text_hash, proba FROM tuned_scores WHERE key = ? AND text_hash IN ({','.join('?' * len(part))})",
-                [key, *part],
-            )
-            for h, blob in rows:
-                vec = np.frombuffer(blob, dtype="<f8")
-                if vec.shape[0] == width:
-                    found[h] = vec
+        rows = select_in(
+            self.conn, "SELECT text_hash, proba FROM tuned_scores WHERE key = ? AND text_hash IN ({marks})",
+            list(dict.fromkeys(hashes)), before=[key],
+        )
+        for h, blob in rows:
+            vec = np.frombuffer(blob, dtype="<f8")
+            if vec.shape[0] == width:
+                found[h] = vec
         return found
 
     def replace(self, question_key: str, key: str, rows: dict[str, np.ndarray]) -> None:
@@ -263,9 +263,6 @@ class TunedCache:
         from consult.store import transaction
 
         with transaction(self.conn):
-            self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS tuned_keys (question TEXT PRIMARY KEY, key TEXT NOT NULL)"
-            )
             old = self.conn.execute("SELECT key FROM tuned_keys WHERE question = ?", (question_key,)).fetchone()
             if old and old[0] != key:
                 self.conn.execute("DELETE FROM tuned_scores WHERE key = ?", (old[0],))

@@ -10,6 +10,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from consult.store import select_in
+
 PAGE_SIZE = 50
 
 # The indexes the review queries rely on are in schema migration 2 (consult.store).
@@ -420,13 +422,9 @@ def _queue_by_model(conn: sqlite3.Connection, question_id: str, rows: list[dict[
     def vectors(texts: list[str]) -> dict[str, np.ndarray]:
         hashes = [text_hash(t) for t in texts]
         found: dict[str, np.ndarray] = {}
-        for i in range(0, len(hashes), 500):
-            chunk = hashes[i : i + 500]
-            for r in conn.execute(
-                f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({','.join('?' * len(chunk))})",
-                [model[0], *chunk],
-            ):
-                found[r[0]] = np.frombuffer(r[1], dtype=np.float32)
+        for r in select_in(conn, "SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
+                           hashes, before=[model[0]]):
+            found[r[0]] = np.frombuffer(r[1], dtype=np.float32)
         return found
 
     texts = [r["text"].strip() for r in rows]
@@ -440,14 +438,10 @@ def _queue_by_model(conn: sqlite3.Connection, question_id: str, rows: list[dict[
     P = np.zeros((len(keep), len(code_ids)))
     row_of = {rows[i]["id"]: n for n, i in enumerate(keep)}
     ids = list(row_of)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        for r in conn.execute(
-            f"SELECT response_id, code_id, confidence FROM suggestions WHERE response_id IN ({','.join('?' * len(chunk))})",
-            chunk,
-        ):
-            if r[1] in col:
-                P[row_of[r[0]], col[r[1]]] = r[2]
+    for r in select_in(conn, "SELECT response_id, code_id, confidence FROM suggestions WHERE response_id IN ({marks})",
+                       ids):
+        if r[1] in col:
+            P[row_of[r[0]], col[r[1]]] = r[2]
     reviewed_texts = [r[0].strip() for r in conn.execute(
         "SELECT r.text FROM responses r JOIN review_state s ON s.response_id = r.id"
         " WHERE r.question_id = ? AND s.reviewed = 1 AND r.text IS NOT NULL LIMIT 5000", (question_id,))]
@@ -626,13 +620,9 @@ def dedupe_version(conn: sqlite3.Connection, response_id: int) -> int:
 def dedupe_versions(conn: sqlite3.Connection, response_ids: list[int]) -> dict[int, int]:
     """:func:`dedupe_version` of many answers at once."""
     out = {rid: 0 for rid in response_ids}
-    for i in range(0, len(response_ids), 500):
-        chunk = [str(x) for x in response_ids[i : i + 500]]
-        for r in conn.execute(
-            f"SELECT entity_id, MAX(id) FROM events WHERE entity = 'dedupe' AND entity_id IN ({','.join('?' * len(chunk))})"
-            " GROUP BY entity_id", chunk,
-        ):
-            out[int(r[0])] = r[1]
+    for r in select_in(conn, "SELECT entity_id, MAX(id) FROM events WHERE entity = 'dedupe'"
+                       " AND entity_id IN ({marks}) GROUP BY entity_id", [str(x) for x in response_ids]):
+        out[int(r[0])] = r[1]
     return out
 
 
@@ -802,13 +792,9 @@ def _member_row(m: Membership, how: str) -> dict[str, Any]:
 def _attach_texts(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
     ids = [r["id"] for r in rows]
     texts: dict[int, tuple[str, list[list[int]]]] = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        for r in conn.execute(
-            "SELECT r.id, COALESCE(r.text, ''), s.redactions_json FROM responses r"
-            f" LEFT JOIN review_state s ON s.response_id = r.id WHERE r.id IN ({','.join('?' * len(chunk))})", chunk,
-        ):
-            texts[r[0]] = (r[1], json.loads(r[2] or "[]"))
+    for r in select_in(conn, "SELECT r.id, COALESCE(r.text, ''), s.redactions_json FROM responses r"
+                       " LEFT JOIN review_state s ON s.response_id = r.id WHERE r.id IN ({marks})", ids):
+        texts[r[0]] = (r[1], json.loads(r[2] or "[]"))
     versions = dedupe_versions(conn, ids)
     for r in rows:
         text, spans = texts.get(r["id"], ("", []))
