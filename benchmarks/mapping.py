@@ -29,7 +29,7 @@ from _machine import machine  # benchmarks/ is on sys.path when a script here is
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from consult.assign import MODEL_VERSION, OTHER, CodeAssigner, code_texts, embed_codebook  # noqa: E402
+from consult.assign import MODEL_VERSION, OTHER, CodeAssigner, embed_codebook  # noqa: E402
 from consult.codebook import read_codebook_csv  # noqa: E402
 from consult.evaluate import agreement  # noqa: E402
 
@@ -119,13 +119,11 @@ def retrain_seconds(
 
 def fine_tuned(model, codes, rev_texts, rev_labels, test_texts, P, seed: int) -> np.ndarray:
     """P blended with a fine-tuned encoder's probabilities, as consult.pipeline.stage_assign does."""
-    from consult.tune import FineTuner
+    from consult.tune import FineTuner, training_set
 
     tuner = FineTuner(random_state=seed, show_progress=True)
-    book = [(t, {c.id}) for c in codes for t in code_texts(c)[0][1:]]
-    classes = [str(c) for c in model.classes_]
-    tuner.fit(rev_texts + [t for t, _ in book], rev_labels + [s for _, s in book], classes)
-    return (1.0 - tuner.weight) * P + tuner.weight * tuner.predict_proba(test_texts)
+    tuner.fit(*training_set(codes, rev_texts, rev_labels), [str(c) for c in model.classes_])
+    return tuner.blend(P, tuner.predict_proba(test_texts))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -509,7 +509,7 @@ def workspace_codes(conn: sqlite3.Connection, question_id: str) -> list:
 
 def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
     """Code every substantive answer against its question's codebook, learning from reviewers."""
-    from consult.assign import MODEL_VERSION, CodeAssigner, code_texts, embed_codebook
+    from consult.assign import MODEL_VERSION, CodeAssigner, embed_codebook
     from consult.codebook import load_codebook
     from consult.tune import FineTuner
 
@@ -570,16 +570,14 @@ def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
         version = MODEL_VERSION
         if units and tuner.enabled and len(reviewed) >= tuner.min_reviewed:
             # the encoder itself learns the reviewers' codes: slower, so cached (see consult.tune)
-            from consult.tune import TUNE_VERSION, tuned_probabilities
+            from consult.tune import TUNE_VERSION, training_set, tuned_probabilities
 
-            classes = [str(c) for c in assigner.classes_]
-            book = [(t, {c.id}) for c in codes for t in code_texts(c)[0][1:]]
+            train_texts, train_labels = training_set(codes, reviewed_texts, labels)
             tuned = tuned_probabilities(
-                conn, q["id"], tuner, embedder.model_id,
-                reviewed_texts + [t for t, _ in book], labels + [s for _, s in book],
-                classes, unit_texts,
+                conn, q["id"], tuner, embedder.model_id, train_texts, train_labels,
+                [str(c) for c in assigner.classes_], unit_texts,
             )
-            P = (1.0 - tuner.weight) * P + tuner.weight * tuned
+            P = tuner.blend(P, tuned)
             version = f"{MODEL_VERSION}+{TUNE_VERSION}"
         predictions = assigner.assignments(P, version)
         per_response: dict[int, dict[str, float]] = {}

@@ -94,6 +94,10 @@ class FineTuner:
         self.weight = weight
         self.show_progress = show_progress
 
+    def blend(self, proba: np.ndarray, tuned: np.ndarray) -> np.ndarray:
+        """Code probabilities: ``weight`` of the tuned model's, the rest another model's (same columns)."""
+        return (1.0 - self.weight) * np.asarray(proba) + self.weight * np.asarray(tuned)
+
     # ------------------------------------------------------------------ helpers
     def model_path(self) -> Path:
         from consult.embed import default_model_path
@@ -216,6 +220,16 @@ class FineTuner:
                 logits = self._head(self._encode([texts[i] for i in idx]) * self._scale)
                 out[idx] = torch.sigmoid(logits).double().numpy()
         return out
+
+
+def training_set(
+    codes: Sequence[object], texts: Sequence[str], labels: Sequence[set[str]]
+) -> tuple[list[str], list[set[str]]]:
+    """Reviewed texts and their codes, plus each code's description and examples as texts of that code."""
+    from consult.assign import code_texts
+
+    book = [(t, {str(c.id)}) for c in codes for t in code_texts(c)[0][1:]]
+    return [str(t) for t in texts] + [t for t, _ in book], list(labels) + [s for _, s in book]
 
 
 # --------------------------------------------------------------------------- cache

@@ -12,7 +12,7 @@ from consult.errors import ConsultError
 from consult.pipeline import analyse, check_settings
 from consult.config import load_config
 from consult.store import connect, now, transaction
-from consult.tune import FineTuner, TunedCache, training_key, tuned_probabilities
+from consult.tune import FineTuner, TunedCache, training_key, training_set, tuned_probabilities
 from test_pipeline import write_codebook
 
 TRANSPORT = [
@@ -83,6 +83,18 @@ def test_model_on_disk_is_not_changed() -> None:
     small_tuner(epochs=1).fit(texts, labels, CLASSES)
     after = Embedder(show_progress=False, precision="fp32").embed(["The ambulance was late."])
     np.testing.assert_allclose(before, after, atol=1e-6)
+
+
+def test_training_set_adds_the_codebook_texts_and_blend_weighs_the_tuned_model() -> None:
+    from consult.codebook import Code
+
+    codes = [Code(id="transport", label="Transport", description="Getting there and back.",
+                  examples=["The ambulance was late."])]
+    texts, labels = training_set(codes, ["Bus was late"], [{"transport", "other"}])
+    assert texts == ["Bus was late", "Getting there and back.", "The ambulance was late."]
+    assert labels == [{"transport", "other"}, {"transport"}, {"transport"}]
+    P, T = np.array([[0.2, 0.8]]), np.array([[0.6, 0.0]])
+    np.testing.assert_allclose(FineTuner(weight=0.25).blend(P, T), [[0.3, 0.6]])
 
 
 def test_training_key_changes_with_what_was_learnt() -> None:
