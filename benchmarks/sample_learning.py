@@ -25,8 +25,7 @@ from _machine import machine  # benchmarks/ is on sys.path when a script here is
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from consult.cli import _read_gold, _workspace_codings  # noqa: E402
-from consult.evaluate import agreement  # noqa: E402
+from consult.evaluate import agreement, read_gold, workspace_codings  # noqa: E402
 from consult.pipeline import analyse  # noqa: E402
 from consult.store import connect, now, transaction  # noqa: E402
 
@@ -45,7 +44,7 @@ def consultation_copy(base: Path, name: str, tune: bool) -> Path:
 
 def score(db: Path, gold: dict[str, frozenset[str]], keys: list[str]) -> dict[str, float]:
     conn = connect(db)
-    pred = _workspace_codings(conn)
+    pred = workspace_codings(conn)
     conn.close()
     sub = {k: gold[k] for k in keys}
     codes = sorted({c for v in sub.values() for c in v} | {c for k in keys for c in pred.get(k, ())})
@@ -59,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reviewed", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    gold = _read_gold(SAMPLE / "gold-codes.csv")
+    gold = read_gold(SAMPLE / "gold-codes.csv")
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         first = base / "out-first"

@@ -366,18 +366,6 @@ def review_import(
     typer.echo(str(import_xlsx(open_workspace(outdir), file, reviewer)))
 
 
-def _workspace_codings(conn) -> dict[str, frozenset[str]]:
-    out: dict[str, set[str]] = {}
-    for r in conn.execute(
-        "SELECT r.respondent_id || ':' || r.question_id AS key, f.code_id FROM responses r"
-        " LEFT JOIN final_codes f ON f.response_id = r.id WHERE r.text IS NOT NULL"
-    ):
-        s = out.setdefault(r["key"], set())
-        if r["code_id"]:
-            s.add(r["code_id"])
-    return {k: frozenset(v) for k, v in out.items()}
-
-
 @app.command()
 @friendly
 def evaluate(
@@ -390,16 +378,16 @@ def evaluate(
     """Agreement with a gold coding: micro/macro/per-answer F1, per-code P/R/F1, Cohen's kappa, alpha (MASI)."""
     import json
 
-    from consult.evaluate import agreement, read_codings_csv
+    from consult.evaluate import agreement, read_codings_csv, read_gold, workspace_codings
     from consult.store import now, open_workspace, transaction
 
     if (workspace is None) == (predicted is None):
         raise ConsultError("give exactly one of --workspace or --predicted")
-    gold_codes = _read_gold(gold)
+    gold_codes = read_gold(gold)
     conn = None
     if workspace is not None:
         conn = open_workspace(workspace)
-        pred = _workspace_codings(conn)
+        pred = workspace_codings(conn)
         unknown = [k for k in gold_codes if k not in pred]
         if unknown:
             raise ConsultError(f"{len(unknown)} gold response ids are not in the workspace, e.g. {unknown[0]!r}", file=gold)
@@ -421,30 +409,6 @@ def evaluate(
                 "INSERT INTO evaluations (at, gold_file, figures_json) VALUES (?, ?, ?)",
                 (now(), str(gold), json.dumps({k: v for k, v in report.to_dict().items() if k != "per_code"}, sort_keys=True)),
             )
-
-
-def _read_gold(path: Path) -> dict[str, frozenset[str]]:
-    """Gold codes keyed by response id; a respondent_id + question file is keyed RESPONDENT:QUESTION."""
-    import csv as _csv
-
-    from consult.evaluate import read_codings_csv
-
-    if not path.is_file():
-        raise ConsultError("no such file", file=path)
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        header = [h.strip().lower() for h in next(_csv.reader(f), [])]
-    if "response_id" in header or not {"respondent_id", "question"} <= set(header):
-        return read_codings_csv(path)
-    out: dict[str, set[str]] = {}
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        for n, row in enumerate(_csv.DictReader(f), start=2):
-            row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-            if not row.get("respondent_id") or not row.get("question"):
-                raise ConsultError("blank respondent_id or question", file=path, row=n)
-            s = out.setdefault(f"{row['respondent_id']}:{row['question']}", set())
-            if row.get("code"):
-                s.add(row["code"])
-    return {k: frozenset(v) for k, v in out.items()}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -104,6 +104,42 @@ def read_codings_csv(
     return {rid: frozenset(codes) for rid, codes in out.items()}
 
 
+def read_gold(path: str | Path) -> dict[str, frozenset[str]]:
+    """Gold codes: a ``response_id, code`` CSV, or a ``respondent_id, question, code`` one keyed RESPONDENT:QUESTION."""
+    path = Path(path)
+    text = read_text(path, missing="no such file")
+    header = [h.strip().lower() for h in next(csv.reader(io.StringIO(text, newline="")), [])]
+    if "response_id" in header or not {"respondent_id", "question"} <= set(header):
+        return read_codings_csv(path)
+    out: dict[str, set[str]] = {}
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        for n, row in enumerate(reader, start=2):
+            row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+            blank = next((c for c in ("respondent_id", "question") if not row.get(c)), None)
+            if blank:
+                raise ConsultError("blank respondent_id or question", file=path, row=n, column=blank)
+            s = out.setdefault(f"{row['respondent_id']}:{row['question']}", set())
+            if row.get("code"):
+                s.add(row["code"])
+    except csv.Error as exc:
+        raise ConsultError(f"malformed CSV: {exc}", file=path, row=reader.line_num) from None
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def workspace_codings(conn: Any) -> dict[str, frozenset[str]]:
+    """Each text answer's final codes (a person's, else the model's) in a workspace, keyed RESPONDENT:QUESTION."""
+    out: dict[str, set[str]] = {}
+    for key, code in conn.execute(
+        "SELECT r.respondent_id || ':' || r.question_id AS key, f.code_id FROM responses r"
+        " LEFT JOIN final_codes f ON f.response_id = r.id WHERE r.text IS NOT NULL"
+    ):
+        s = out.setdefault(key, set())
+        if code:
+            s.add(code)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def _code_resolver(known: Codebook | Iterable[str] | None):
     if known is None:
         return lambda code: code

@@ -114,6 +114,12 @@ def test_evaluate_workspace_against_gold(workspace: Path, tmp_path: Path) -> Non
     assert conn.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0] == 1
     gold.write_text("respondent_id,question,code\nR99,q1,opt-out\n")
     one_line_error(run("evaluate", gold, "--workspace", workspace), "not in the workspace")
+    # a Windows-1252 export is decoded, not a traceback; a blank key names its row and column
+    gold.write_bytes("respondent_id,question,code\nR1,q1,opt-out\nR2,q1,caf\u00e9\n".encode("cp1252"))
+    result = run("evaluate", gold, "--workspace", workspace, "--json")
+    assert result.exit_code == 0, result.output
+    gold.write_text("respondent_id,question,code\nR1,,opt-out\n")
+    one_line_error(run("evaluate", gold, "--workspace", workspace), "row 2, column 'question': blank respondent_id or question")
 
 
 def test_render_formats(workspace: Path) -> None:
