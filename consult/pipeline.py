@@ -20,7 +20,7 @@ from consult import __version__
 from consult.config import Config, load_config
 from consult.load import load
 from consult.model import Consultation
-from consult.store import DB_NAME, connect, now, transaction
+from consult.store import DB_NAME, connect, now, override_target, transaction
 
 log = logging.getLogger("consult")
 
@@ -225,9 +225,8 @@ def stage_dedupe(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
         rows = conn.execute(
             "SELECT id, text FROM responses WHERE question_id = ? ORDER BY id", (q["id"],)
         ).fetchall()
-        # Stored group ids carry the question ("q1:dup-..."); the deduplicator's do not.
         overrides = {
-            r["response_id"]: r["decision"].removeprefix("group:").removeprefix(f"{q['id']}:")
+            r["response_id"]: override_target(r["decision"], q["id"])
             for r in conn.execute(
                 "SELECT o.response_id, o.decision FROM dedupe_overrides o"
                 " JOIN responses r ON r.id = o.response_id WHERE r.question_id = ?",

@@ -234,6 +234,16 @@ MIGRATIONS: list[str] = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+# The decisions of dedupe_overrides: take an answer out of every group, or put it in one.
+NOT_DUPLICATE = "not-duplicate"
+GROUP_PREFIX = "group:"
+
+
+def override_target(decision: str, question_id: str) -> str:
+    """What a dedupe_overrides decision asks of the deduplicator: ``NOT_DUPLICATE``, or a group id
+    as the deduplicator names it (stored group ids carry the question, ``q1:dup-...``; its own do not)."""
+    return decision.removeprefix(GROUP_PREFIX).removeprefix(f"{question_id}:")
+
 
 def now() -> str:
     """The current UTC time as an ISO 8601 string (seconds)."""

@@ -185,3 +185,12 @@ def test_long_answers_are_coded_in_passages() -> None:
     assert len(parts) > 1 and all(len(p.split()) <= 50 for p in parts)
     assert " ".join(parts).split() == text.split()  # nothing lost, nothing reordered
     assert passages("Short answer.", max_words=50) == ["Short answer."]
+
+
+def test_stored_override_decisions_are_what_the_deduplicator_takes() -> None:
+    from consult import dedupe, store
+
+    assert store.NOT_DUPLICATE == dedupe.NOT_DUPLICATE
+    assert store.override_target("not-duplicate", "q1") == dedupe.NOT_DUPLICATE
+    assert store.override_target("group:q1:dup-5", "q1") == "dup-5"
+    assert store.override_target("group:rev-12", "q1") == "rev-12"

@@ -16,8 +16,6 @@ from typing import Any
 from consult.codebook import slugify
 from consult.errors import ConsultError
 from consult.review.queries import (
-    GROUP_PREFIX,
-    NOT_DUPLICATE,
     AnswerState,
     DupGroup,
     Membership,
@@ -28,7 +26,7 @@ from consult.review.queries import (
     group_version,
     memberships,
 )
-from consult.store import log_event, now, transaction
+from consult.store import GROUP_PREFIX, NOT_DUPLICATE, log_event, now, transaction
 
 MAX_NAME = 80
 

@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from consult.store import select_in
+from consult.store import GROUP_PREFIX, override_target, select_in
 
 PAGE_SIZE = 50
 
@@ -530,10 +530,8 @@ def rebase(base: dict[str, Any], current: dict[str, Any], mine: dict[str, Any]) 
 
 # --------------------------------------------------------------------------- duplicate groups and campaigns
 
-# Reviewers' decisions about duplicates live in ``dedupe_overrides``, in the vocabulary
-# consult.pipeline.stage_dedupe reapplies on every run: 'not-duplicate' or 'group:<group id>'.
-NOT_DUPLICATE = "not-duplicate"
-GROUP_PREFIX = "group:"
+# Reviewers' decisions about duplicates live in ``dedupe_overrides``, in the vocabulary of
+# consult.store (NOT_DUPLICATE, GROUP_PREFIX) that consult.pipeline.stage_dedupe reapplies.
 
 
 @dataclass
@@ -554,15 +552,15 @@ class Membership:
 def decision_group(question_id: str, decision: str | None, known: set[str] | frozenset[str] = frozenset()) -> str | None:
     """The stored group id a 'group:<id>' decision puts an answer in (None for 'not-duplicate').
 
-    The pipeline strips 'group:' and the question prefix and stores the group as
-    '<question>:<id>'; ids already known in the workspace are kept as they are.
+    The pipeline stores the group the deduplicator is asked for as '<question>:<id>';
+    ids already known in the workspace are kept as they are.
     """
-    if decision is None or decision == NOT_DUPLICATE or not decision.startswith(GROUP_PREFIX):
+    if decision is None or not decision.startswith(GROUP_PREFIX):
         return None
     gid = decision[len(GROUP_PREFIX):]
     if gid in known:
         return gid
-    return gid if gid.startswith(f"{question_id}:") else f"{question_id}:{gid}"
+    return f"{question_id}:{override_target(decision, question_id)}"
 
 
 def _machine_groups(conn: sqlite3.Connection, question_id: str) -> set[str]:
