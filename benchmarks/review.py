@@ -17,10 +17,10 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from consult.review import queries
+from consult.workspace import answers
 from consult.review.app import create_app
 from consult.review.demo import build_demo_workspace
-from consult.store import connect
+from consult.workspace.db import connect
 from _machine import machine  # benchmarks/ is on sys.path when a script here is run
 
 CACHE = Path("/tmp/consult-cache/review-bench")
@@ -73,7 +73,7 @@ def main() -> None:
 
     def change():
         rid = rng.randint(1, total)
-        s = queries.answer_state(conn, rid)
+        s = answers.answer_state(conn, rid)
         codes = sorted(set(s.final_codes) ^ {rng.choice(["other", "funding", "choice"])})
         r = client.post(f"/a/{rid}", data={"version": str(s.version), "codes": codes, "back": f"question={s.question_id}"},
                         follow_redirects=False)

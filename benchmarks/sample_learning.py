@@ -25,9 +25,10 @@ from _machine import machine  # benchmarks/ is on sys.path when a script here is
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from consult.evaluate import agreement, read_gold, workspace_codings  # noqa: E402
+from consult.evaluate import agreement, read_gold  # noqa: E402
+from consult.workspace.codes import codings_by_respondent  # noqa: E402
 from consult.pipeline import analyse  # noqa: E402
-from consult.store import connect, now, transaction  # noqa: E402
+from consult.workspace.db import connect, now, transaction  # noqa: E402
 
 SAMPLE = ROOT / "responses" / "advocacy-standards"
 CODEBOOKS = ROOT / "codebook" / "advocacy-standards"
@@ -44,7 +45,7 @@ def consultation_copy(base: Path, name: str, tune: bool) -> Path:
 
 def score(db: Path, gold: dict[str, frozenset[str]], keys: list[str]) -> dict[str, float]:
     conn = connect(db)
-    pred = workspace_codings(conn)
+    pred = codings_by_respondent(conn)
     conn.close()
     sub = {k: gold[k] for k in keys}
     codes = sorted({c for v in sub.values() for c in v} | {c for k in keys for c in pred.get(k, ())})

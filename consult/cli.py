@@ -160,36 +160,27 @@ def themes(
     """Print the candidate themes found for each question."""
     import json
 
-    from consult.store import open_workspace
+    from consult.workspace import open_workspace
+    from consult.workspace import responses as ws_responses
+    from consult.workspace import runs as ws_runs
+    from consult.workspace import themes as ws_themes
 
     conn = open_workspace(outdir)
-    qs = conn.execute(
-        "SELECT id, text FROM questions WHERE kind != 'closed' AND (? IS NULL OR id = ?) ORDER BY position",
-        (question, question),
-    ).fetchall()
+    qs = ws_responses.text_questions(conn, question)
     if question and not qs:
         raise ConsultError(f"no free-text question {question!r} in this workspace", file=outdir)
     for q in qs:
         typer.echo(f"\n{q['id']}: {q['text']}")
-        rows = conn.execute(
-            "SELECT theme_id, label, terms_json, size FROM themes WHERE question_id = ? ORDER BY size DESC, theme_id",
-            (q["id"],),
-        ).fetchall()
-        note = conn.execute(
-            "SELECT note FROM question_notes WHERE question_id = ? AND stage = 'themes'", (q["id"],)
-        ).fetchone()
-        if note:
-            typer.echo(f"  note: {note[0]}")
+        rows = sorted(ws_themes.themes(conn, q["id"]), key=lambda r: (-r["size"], r["theme_id"]))
+        for note in ws_runs.notes(conn, q["id"], "themes"):
+            typer.echo(f"  note: {note}")
         if not rows:
             continue
         typer.echo(f"  {'#':>3}  {'respondents':>11}  {'label':<40} key terms")
         for r in rows:
             terms = ", ".join(json.loads(r["terms_json"])[:6])
             typer.echo(f"  {r['theme_id']:>3}  {r['size']:>11.0f}  {r['label'][:40]:<40} {terms}")
-        un = conn.execute(
-            "SELECT COUNT(*) FROM response_themes WHERE question_id = ? AND theme_id = -1", (q["id"],)
-        ).fetchone()[0]
-        typer.echo(f"  unclustered: {un}")
+        typer.echo(f"  unclustered: {ws_themes.unclustered(conn, q['id'])}")
 
 
 codebook_app = typer.Typer(help="Draft, import, export and check codebooks.", no_args_is_help=True)
@@ -211,26 +202,18 @@ def codebook_draft(
 
     from consult.codebook import Codebook, dump_codebook
     from consult.files import atomic_write_text
-    from consult.store import open_workspace
     from consult.themes import Theme, ThemeResult, draft_codebook
+    from consult.workspace import open_workspace
+    from consult.workspace import themes as ws_themes
 
     conn = open_workspace(outdir)
-    rows = conn.execute(
-        "SELECT theme_id, label, terms_json, size FROM themes WHERE question_id = ? ORDER BY size DESC, theme_id",
-        (question,),
-    ).fetchall()
+    rows = sorted(ws_themes.themes(conn, question), key=lambda r: (-r["size"], r["theme_id"]))
     if not rows:
         raise ConsultError(f"no themes for question {question!r}; run `consult analyse` first", file=outdir)
     texts: list[str] = []
     found = []
     for r in rows:
-        quotes = [
-            q[0] for q in conn.execute(
-                "SELECT r.text FROM theme_quotes t JOIN responses r ON r.id = t.response_id"
-                " WHERE t.question_id = ? AND t.theme_id = ? ORDER BY t.rank",
-                (question, r["theme_id"]),
-            )
-        ]
+        quotes = [q["text"] for q in ws_themes.theme_quotes(conn, question, r["theme_id"])]
         found.append(Theme(r["theme_id"], r["label"], json.loads(r["terms_json"]),
                            list(range(len(texts), len(texts) + len(quotes))), r["size"], []))
         texts += quotes
@@ -347,7 +330,7 @@ def review_export(
 ) -> None:
     """Export answers and their codes to a spreadsheet for review in Excel."""
     from consult.review.sheets import export_xlsx
-    from consult.store import open_workspace
+    from consult.workspace import open_workspace
 
     typer.echo(f"wrote {export_xlsx(open_workspace(outdir), xlsx)}")
 
@@ -361,7 +344,7 @@ def review_import(
 ) -> None:
     """Apply a reviewed spreadsheet as audited decisions (all or nothing)."""
     from consult.review.sheets import import_xlsx
-    from consult.store import open_workspace
+    from consult.workspace import open_workspace
 
     typer.echo(str(import_xlsx(open_workspace(outdir), file, reviewer)))
 
@@ -378,8 +361,10 @@ def evaluate(
     """Agreement with a gold coding: micro/macro/per-answer F1, per-code P/R/F1, Cohen's kappa, alpha (MASI)."""
     import json
 
-    from consult.evaluate import agreement, read_codings_csv, read_gold, workspace_codings
-    from consult.store import now, open_workspace, transaction
+    from consult.evaluate import agreement, read_codings_csv, read_gold
+    from consult.workspace import open_workspace
+    from consult.workspace.codes import codings_by_respondent
+    from consult.workspace.runs import add_evaluation
 
     if (workspace is None) == (predicted is None):
         raise ConsultError("give exactly one of --workspace or --predicted")
@@ -387,7 +372,7 @@ def evaluate(
     conn = None
     if workspace is not None:
         conn = open_workspace(workspace)
-        pred = workspace_codings(conn)
+        pred = codings_by_respondent(conn)
         unknown = [k for k in gold_codes if k not in pred]
         if unknown:
             raise ConsultError(f"{len(unknown)} gold response ids are not in the workspace, e.g. {unknown[0]!r}", file=gold)
@@ -404,11 +389,7 @@ def evaluate(
     else:
         typer.echo(report.format_table())
     if conn is not None:
-        with transaction(conn):
-            conn.execute(
-                "INSERT INTO evaluations (at, gold_file, figures_json) VALUES (?, ?, ?)",
-                (now(), str(gold), json.dumps({k: v for k, v in report.to_dict().items() if k != "per_code"}, sort_keys=True)),
-            )
+        add_evaluation(conn, str(gold), {k: v for k, v in report.to_dict().items() if k != "per_code"})
 
 
 if __name__ == "__main__":  # pragma: no cover

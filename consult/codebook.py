@@ -44,6 +44,8 @@ from consult.files import atomic_write_text, read_text
 
 __all__ = [
     "BUILTIN_CODES",
+    "NON_SUBSTANTIVE",
+    "OTHER",
     "Code",
     "Codebook",
     "QDC_NAMESPACE",
@@ -104,10 +106,14 @@ class Code:
         return out
 
 
+# The two codes every codebook has.
+OTHER = "other"
+NON_SUBSTANTIVE = "non-substantive"
+
 BUILTIN_CODES: tuple[Code, ...] = (
-    Code("other", "Other", "The answer is substantive but fits none of the other codes.", builtin=True),
+    Code(OTHER, "Other", "The answer is substantive but fits none of the other codes.", builtin=True),
     Code(
-        "non-substantive",
+        NON_SUBSTANTIVE,
         "No substantive answer",
         "Blank, 'no comment', 'see above' and other answers that say nothing on the question.",
         builtin=True,
@@ -443,7 +449,8 @@ def slugify(text: str) -> str:
     return slug
 
 
-def _unique_id(base: str, taken: set[str]) -> str:
+def unique_id(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``, ... : the first not in ``taken`` (which it is added to)."""
     candidate, n = base, 2
     while candidate in taken:
         candidate, n = f"{base}-{n}", n + 1
@@ -557,10 +564,10 @@ def read_codebook_csv(path: str | Path, question: str) -> Codebook:
         if group:
             key = _label_key(group)
             if key not in group_ids:
-                group_ids[key] = _unique_id(slugify(group), taken)
+                group_ids[key] = unique_id(slugify(group), taken)
                 codes.append(Code(group_ids[key], group))
             parent = group_ids[key]
-        code_id = v["id"] or _unique_id(slugify(v["code"]), taken)
+        code_id = v["id"] or unique_id(slugify(v["code"]), taken)
         codes.append(
             Code(
                 id=code_id,
@@ -737,7 +744,7 @@ def read_qdc(path: str | Path, question: str, *, sets_as_groups: bool = True) ->
     ids: dict[int, str] = {}
     for item in parsed:
         el = item["el"]
-        ids[id(el)] = explicit.get(id(el)) or _unique_id(slugify(item["name"]), taken)
+        ids[id(el)] = explicit.get(id(el)) or unique_id(slugify(item["name"]), taken)
 
     set_parent: dict[str, str] = {}
     group_codes: list[Code] = []
@@ -758,7 +765,7 @@ def read_qdc(path: str | Path, question: str, *, sets_as_groups: bool = True) ->
                 members = [m for m in members if m and m not in set_parent]
                 if not set_name or not members:
                     continue
-                group_id = _unique_id(slugify(set_name), taken)
+                group_id = unique_id(slugify(set_name), taken)
                 group_codes.append(Code(group_id, set_name))
                 for m in members:
                     set_parent[m] = group_id

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Sequence
 from functools import cached_property
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from consult.errors import ConsultError
+from consult.workspace.caches import EmbeddingCache
 
 log = logging.getLogger(__name__)
 
@@ -173,54 +173,6 @@ def normalize_rows(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return x / np.where(norms > 0, norms, 1.0)
-
-
-class EmbeddingCache:
-    """Vectors stored in SQLite, keyed by (model id, SHA-256 of the text)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, text_hash TEXT NOT NULL, "
-            "dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, text_hash))"
-        )
-        conn.commit()
-
-    def get(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        """The cached vectors among ``hashes``, as {hash: vector}."""
-        from consult.store import select_in
-
-        found: dict[str, np.ndarray] = {}
-        rows = select_in(
-            self.conn, "SELECT text_hash, dim, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
-            list(dict.fromkeys(hashes)), before=[model_id],
-        )
-        for h, dim, blob in rows:
-            vec = np.frombuffer(blob, dtype="<f4")
-            if vec.shape[0] == dim:
-                found[h] = vec.astype(np.float32)
-        return found
-
-    def put(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
-        """Store vectors ({hash: vector}) in one transaction: a chunk is saved whole or not at all."""
-        from consult.store import transaction
-
-        with transaction(self.conn):
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO embeddings (model, text_hash, dim, vector) VALUES (?, ?, ?, ?)",
-                [
-                    (model_id, h, int(v.shape[0]), np.asarray(v, dtype="<f4").tobytes())
-                    for h, v in vectors.items()
-                ],
-            )
-
-    def count(self, model_id: str | None = None) -> int:
-        """Number of cached vectors (for one model, or all)."""
-        if model_id is None:
-            return int(self.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
-        return int(
-            self.conn.execute("SELECT COUNT(*) FROM embeddings WHERE model = ?", (model_id,)).fetchone()[0]
-        )
 
 
 def embed_cached(

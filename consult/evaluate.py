@@ -127,19 +127,6 @@ def read_gold(path: str | Path) -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def workspace_codings(conn: Any) -> dict[str, frozenset[str]]:
-    """Each text answer's final codes (a person's, else the model's) in a workspace, keyed RESPONDENT:QUESTION."""
-    out: dict[str, set[str]] = {}
-    for key, code in conn.execute(
-        "SELECT r.respondent_id || ':' || r.question_id AS key, f.code_id FROM responses r"
-        " LEFT JOIN final_codes f ON f.response_id = r.id WHERE r.text IS NOT NULL"
-    ):
-        s = out.setdefault(key, set())
-        if code:
-            s.add(code)
-    return {k: frozenset(v) for k, v in out.items()}
-
-
 def _code_resolver(known: Codebook | Iterable[str] | None):
     if known is None:
         return lambda code: code

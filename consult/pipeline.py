@@ -17,16 +17,21 @@ from pathlib import Path
 import numpy as np
 
 from consult import __version__
+from consult.codebook import NON_SUBSTANTIVE, OTHER
 from consult.config import Config, load_config
 from consult.load import load
-from consult.model import Consultation
-from consult.store import DB_NAME, connect, now, override_target, transaction
+from consult.units import CHUNK_WORDS, Unit, build_units
+from consult.workspace import answers as ws_answers
+from consult.workspace import codes as ws_codes
+from consult.workspace import dedupe as ws_dedupe
+from consult.workspace import responses as ws_responses
+from consult.workspace import runs as ws_runs
+from consult.workspace import themes as ws_themes
+from consult.workspace.caches import EmbeddingCache
+from consult.workspace.db import DB_NAME, connect, transaction
 
 log = logging.getLogger("consult")
 
-# Tables whose rows hang off a response and belong to the machine stages.
-MACHINE_TABLES = ("response_dedupe", "response_themes", "theme_quotes", "suggestions")
-HUMAN_TABLES = ("review_state", "human_codes", "dedupe_overrides")
 
 
 @dataclass
@@ -42,74 +47,6 @@ class AnalyseResult:
 
 def default_outdir(cfg: Config, base: str | Path = "outputs") -> Path:
     return Path(base) / cfg.id
-
-
-def ingest(conn: sqlite3.Connection, c: Consultation, cfg: Config) -> int:
-    """Write the loaded consultation into the workspace; return how many stale rows were kept.
-
-    Upserts keep response ids stable across runs. A response that vanished from
-    the input is deleted only when no person has touched it.
-    """
-    config_json = json.dumps(
-        {"path": str(cfg.path), "data_file": str(cfg.data_file), "layout": cfg.layout, "settings": cfg.settings},
-        sort_keys=True,
-    )
-    with transaction(conn):
-        conn.execute(
-            "INSERT INTO consultation (id, title, organisation, opened, closed, how, config_json)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET title=excluded.title,"
-            " organisation=excluded.organisation, opened=excluded.opened, closed=excluded.closed,"
-            " how=excluded.how, config_json=excluded.config_json",
-            (c.id, c.title, c.organisation, c.opened, c.closed, c.how, config_json),
-        )
-        conn.execute("DELETE FROM consultation WHERE id != ?", (c.id,))
-        conn.executemany(
-            "INSERT INTO questions (id, position, text, kind, options_json) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT(id) DO UPDATE SET position=excluded.position, text=excluded.text,"
-            " kind=excluded.kind, options_json=excluded.options_json",
-            [(q.id, i, q.text, q.kind, json.dumps(list(q.options))) for i, q in enumerate(c.questions)],
-        )
-        conn.executemany(
-            "INSERT INTO respondents (id, type, organisation, grp, consent, attributes_json, source_row)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET type=excluded.type,"
-            " organisation=excluded.organisation, grp=excluded.grp, consent=excluded.consent,"
-            " attributes_json=excluded.attributes_json, source_row=excluded.source_row",
-            [
-                (r.id, r.type, r.organisation, r.group,
-                 None if r.consent is None else int(r.consent),
-                 json.dumps(r.attributes, sort_keys=True, ensure_ascii=False), r.source_row)
-                for r in c.respondents
-            ],
-        )
-        conn.executemany(
-            "INSERT INTO responses (respondent_id, question_id, option, text) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(respondent_id, question_id) DO UPDATE SET option=excluded.option, text=excluded.text",
-            [(r.respondent_id, r.question_id, r.option, r.text) for r in c.responses],
-        )
-        # Rows that are no longer in the input.
-        keep = {(r.respondent_id, r.question_id) for r in c.responses}
-        existing = conn.execute("SELECT id, respondent_id, question_id FROM responses").fetchall()
-        stale = [row["id"] for row in existing if (row["respondent_id"], row["question_id"]) not in keep]
-        touched = set()
-        for table in HUMAN_TABLES:
-            touched |= {r[0] for r in conn.execute(f"SELECT response_id FROM {table}")}
-        kept = 0
-        for rid in stale:
-            if rid in touched:
-                kept += 1
-                continue
-            for table in MACHINE_TABLES:
-                conn.execute(f"DELETE FROM {table} WHERE response_id = ?", (rid,))
-            conn.execute("DELETE FROM responses WHERE id = ?", (rid,))
-        # Respondents gone from the input, once none of their answers are left.
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS current_respondents (id TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM current_respondents")
-        conn.executemany("INSERT INTO current_respondents VALUES (?)", [(r.id,) for r in c.respondents])
-        conn.execute(
-            "DELETE FROM respondents WHERE id NOT IN (SELECT id FROM current_respondents)"
-            " AND id NOT IN (SELECT respondent_id FROM responses)"
-        )
-    return kept
 
 
 Stage = Callable[[sqlite3.Connection, Config, bool], list[str]]
@@ -203,17 +140,7 @@ def check_settings(cfg: Config) -> None:
         raise ConsultError(f"[codebook]: unknown setting(s) {', '.join(sorted(extra))}; known: folder", file=cfg.path)
 
 
-def _text_questions(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    return conn.execute("SELECT id, kind FROM questions WHERE kind IN ('open', 'hybrid') ORDER BY position").fetchall()
-
-
-def _set_note(conn: sqlite3.Connection, question_id: str, stage: str, note: str | None) -> None:
-    conn.execute("DELETE FROM question_notes WHERE question_id = ? AND stage = ?", (question_id, stage))
-    if note:
-        conn.execute("INSERT INTO question_notes VALUES (?, ?, ?)", (question_id, stage, note))
-
-
-# --- deduplicate -----------------------------------------------------------------------
+# --- the stages: each reads what the one before it wrote, analyses, and writes its own tables ---------
 
 
 def stage_dedupe(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
@@ -221,139 +148,17 @@ def stage_dedupe(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
     from consult.dedupe import Deduplicator
 
     params = stage_params(cfg, "dedupe")
-    for q in _text_questions(conn):
-        rows = conn.execute(
-            "SELECT id, text FROM responses WHERE question_id = ? ORDER BY id", (q["id"],)
-        ).fetchall()
-        overrides = {
-            r["response_id"]: override_target(r["decision"], q["id"])
-            for r in conn.execute(
-                "SELECT o.response_id, o.decision FROM dedupe_overrides o"
-                " JOIN responses r ON r.id = o.response_id WHERE r.question_id = ?",
-                (q["id"],),
-            )
-        }
-        result = Deduplicator(**params).fit(
-            [r["text"] for r in rows], ids=[r["id"] for r in rows], overrides=overrides
-        ).result_
-
-        def gid(g: str | None, qid: str = q["id"]) -> str | None:
-            """Group and campaign ids made unique across questions."""
-            return None if g is None else f"{qid}:{g}"
-
-        with transaction(conn):
-            conn.execute(
-                "DELETE FROM response_dedupe WHERE response_id IN (SELECT id FROM responses WHERE question_id = ?)",
-                (q["id"],),
-            )
-            conn.execute("DELETE FROM dedupe_groups WHERE question_id = ?", (q["id"],))
-            conn.execute("DELETE FROM campaigns WHERE question_id = ?", (q["id"],))
-            for g in result.groups:
-                if g.is_campaign:
-                    conn.execute(
-                        "INSERT INTO campaigns (id, question_id, template, size) VALUES (?, ?, ?, ?)",
-                        (gid(g.group_id), q["id"], g.canonical_text, g.size),
-                    )
-            conn.executemany(
-                "INSERT INTO dedupe_groups (id, question_id, canonical_response_id, canonical_text, size, campaign_id)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (gid(g.group_id), q["id"], g.canonical_id, g.canonical_text, g.size,
-                     gid(g.group_id) if g.is_campaign else None)
-                    for g in result.groups
-                ],
-            )
-            conn.executemany(
-                "INSERT INTO response_dedupe (response_id, kind, group_id, campaign_id, similarity,"
-                " personal_addition, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (rec.id, rec.kind, gid(rec.group_id), gid(rec.campaign_id), rec.similarity,
-                     rec.personal_addition or None, rec.non_substantive)
-                    for rec in result.records
-                ],
-            )
+    for q in ws_responses.text_questions(conn):
+        ids, texts, overrides = ws_dedupe.stage_input(conn, q["id"])
+        result = Deduplicator(**params).fit(texts, ids=ids, overrides=overrides).result_
+        ws_dedupe.write_result(conn, q["id"], result)
     return []
 
 
-# --- analysis units --------------------------------------------------------------------
-
-
-@dataclass
-class Unit:
-    """A text analysed once: an answer, a campaign template (weighted) or a personal addition."""
-
-    text: str
-    weight: float
-    response_ids: list[int]
-    kind: str  # answer | template | addition
-
-
-# The model reads about 256 word pieces (~180 words) of a text; longer answers are
-# coded in passages so that points made late in a long submission are not lost.
-CHUNK_WORDS = 150
-
-
-def passages(text: str, max_words: int = CHUNK_WORDS) -> list[str]:
-    """A long text cut at sentence ends into passages of at most about ``max_words`` words."""
-    from consult.dedupe import split_sentences
-
-    if len(text.split()) <= max_words:
-        return [text]
-    out: list[str] = []
-    current: list[str] = []
-    count = 0
-    for sentence in split_sentences(text):
-        n = len(sentence.split())
-        if current and count + n > max_words:
-            out.append(" ".join(current))
-            current, count = [], 0
-        current.append(sentence.strip())
-        count += n
-    if current:
-        out.append(" ".join(current))
-    return out
-
-
 def analysis_units(conn: sqlite3.Connection, question_id: str, chunk_words: int | None = None) -> list[Unit]:
-    """What later stages analyse for a question: every substantive answer once.
-
-    A campaign's template counts once with the campaign's size as its weight, and
-    each member's personal addition is analysed as an answer of its own. With
-    ``chunk_words``, answers longer than that are analysed in passages.
-    """
-    rows = conn.execute(
-        "SELECT r.id, r.text, d.kind, d.campaign_id, d.personal_addition FROM responses r"
-        " LEFT JOIN response_dedupe d ON d.response_id = r.id"
-        " WHERE r.question_id = ? ORDER BY r.id",
-        (question_id,),
-    ).fetchall()
-    units: list[Unit] = []
-    campaigns: dict[str, Unit] = {}
-    templates = {
-        r["id"]: r["template"] for r in conn.execute("SELECT id, template FROM campaigns WHERE question_id = ?", (question_id,))
-    }
-    for r in rows:
-        text = (r["text"] or "").strip()
-        if not text or r["kind"] == "non-substantive":
-            continue
-        if r["kind"] == "campaign" and r["campaign_id"] in templates:
-            unit = campaigns.get(r["campaign_id"])
-            if unit is None:
-                unit = campaigns[r["campaign_id"]] = Unit(templates[r["campaign_id"]], 0.0, [], "template")
-                units.append(unit)
-            unit.weight += 1
-            unit.response_ids.append(r["id"])
-            addition = (r["personal_addition"] or "").strip()
-            if addition:
-                units.append(Unit(addition, 1.0, [r["id"]], "addition"))
-        elif chunk_words and len(text.split()) > chunk_words:
-            units += [Unit(p, 1.0, [r["id"]], "passage") for p in passages(text, chunk_words)]
-        else:
-            units.append(Unit(text, 1.0, [r["id"]], "answer"))
-    return units
-
-
-# --- embed and find themes -------------------------------------------------------------
+    """What later stages analyse for a question (see :mod:`consult.units`)."""
+    return build_units(ws_dedupe.unit_rows(conn, question_id), ws_dedupe.campaign_templates(conn, question_id),
+                       chunk_words)
 
 
 _EMBEDDERS: dict[str, object] = {}
@@ -375,74 +180,38 @@ def make_embedder(cfg: Config, progress: bool):
     return embedder
 
 
-def unit_embeddings(conn: sqlite3.Connection, units: list[Unit], embedder) -> np.ndarray:
-    from consult.embed import EmbeddingCache, embed_cached
+def embed_texts(conn: sqlite3.Connection, texts: list[str], embedder) -> np.ndarray:
+    """Vectors of ``texts``, embedding only what the workspace cache lacks."""
+    from consult.embed import embed_cached
 
-    return embed_cached([u.text for u in units], embedder, EmbeddingCache(conn))
+    return embed_cached(texts, embedder, EmbeddingCache(conn))
 
 
 def stage_themes(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
     """Embed each unit once (cached) and find candidate themes per question."""
-    from consult.themes import ThemeFinder, theme_split
+    from consult.themes import ThemeFinder, ThemeResult, theme_split
 
     embedder = make_embedder(cfg, progress)
     params = stage_params(cfg, "themes")
     notes: list[str] = []
-    for q in _text_questions(conn):
+    for q in ws_responses.text_questions(conn):
         units = analysis_units(conn, q["id"])
-        emb = unit_embeddings(conn, units, embedder) if units else None
-        texts = [u.text for u in units]
-        weights = [u.weight for u in units]
         if units:
-            result = ThemeFinder(**params).fit(texts, emb, weights=weights)
+            emb = embed_texts(conn, [u.text for u in units], embedder)
+            result = ThemeFinder(**params).fit([u.text for u in units], emb, weights=[u.weight for u in units])
         else:
-            from consult.themes import ThemeResult
-
             result = ThemeResult(themes=[], labels=np.zeros(0, dtype=int), unclustered=[], note="No substantive answers")
-        options = {
-            r["id"]: r["option"]
-            for r in conn.execute("SELECT id, option FROM responses WHERE question_id = ?", (q["id"],))
-        }
-        # Split by closed answer counts respondents: a template stands for each member's own answer.
-        split_labels, split_answers = [], []
-        for u, lab in zip(units, result.labels.tolist()):
-            if u.kind == "addition":
-                continue
-            for rid in u.response_ids:
-                split_labels.append(lab)
-                split_answers.append(options.get(rid) or "No answer")
-        split = theme_split(split_labels, split_answers) if q["kind"] == "hybrid" and split_labels else {}
-        with transaction(conn):
-            conn.execute(
-                "DELETE FROM response_themes WHERE question_id = ?", (q["id"],)
-            )
-            conn.execute("DELETE FROM theme_quotes WHERE question_id = ?", (q["id"],))
-            conn.execute("DELETE FROM themes WHERE question_id = ?", (q["id"],))
-            for t in result.themes:
-                conn.execute(
-                    "INSERT INTO themes (question_id, theme_id, label, terms_json, size, split_json) VALUES (?, ?, ?, ?, ?, ?)",
-                    (q["id"], t.id, t.label, json.dumps(t.terms), float(t.size),
-                     json.dumps(split.get(t.id, {}), sort_keys=True)),
-                )
-                for rank, i in enumerate(t.quotes):
-                    conn.execute(
-                        "INSERT INTO theme_quotes (question_id, theme_id, response_id, rank) VALUES (?, ?, ?, ?)",
-                        (q["id"], t.id, units[i].response_ids[0], rank),
-                    )
-            for u, lab in zip(units, result.labels.tolist()):
-                if u.kind == "addition":
-                    continue
-                conn.executemany(
-                    "INSERT OR REPLACE INTO response_themes (response_id, question_id, theme_id) VALUES (?, ?, ?)",
-                    [(rid, q["id"], int(lab)) for rid in u.response_ids],
-                )
-            _set_note(conn, q["id"], "themes", result.note)
+        # Every member of a campaign stands for the template's theme; additions are not theme members.
+        members = [(rid, int(lab)) for u, lab in zip(units, result.labels.tolist()) if u.kind != "addition"
+                   for rid in u.response_ids]
+        split = {}
+        if q["kind"] == "hybrid" and members:
+            options = ws_responses.options(conn, q["id"])
+            split = theme_split([lab for _, lab in members], [options.get(rid) or "No answer" for rid, _ in members])
+        ws_themes.write_result(conn, q["id"], result, [u.response_ids[0] for u in units], members, split)
         if result.note:
             notes.append(f"{q['id']}: {result.note}")
     return notes
-
-
-# --- codebook and assign ---------------------------------------------------------------
 
 
 def codebook_folder(cfg: Config) -> Path:
@@ -457,55 +226,6 @@ def codebook_folder(cfg: Config) -> Path:
     return cfg.path.parent / "codebook"
 
 
-def sync_codebook(conn: sqlite3.Connection, question_id: str, codebook) -> None:
-    """Bring the workspace codes in line with the codebook file; reviewers' edits win."""
-    existing = {
-        r["id"]: r for r in conn.execute("SELECT * FROM codes WHERE question_id = ?", (question_id,))
-    }
-    in_file = set()
-    for pos, code in enumerate(codebook):
-        in_file.add(code.id)
-        row = existing.get(code.id)
-        if row is not None and row["source"] == "reviewer":
-            continue
-        values = (
-            code.label, code.description, json.dumps(list(code.examples), ensure_ascii=False),
-            json.dumps(list(code.counter_examples), ensure_ascii=False), code.parent, code.colour,
-            int(code.builtin), pos,
-        )
-        if row is None:
-            conn.execute(
-                "INSERT INTO codes (question_id, id, label, description, examples_json, counter_examples_json,"
-                " parent, colour, builtin, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (question_id, code.id, *values),
-            )
-        else:
-            conn.execute(
-                "UPDATE codes SET label=?, description=?, examples_json=?, counter_examples_json=?, parent=?,"
-                " colour=?, builtin=?, position=?, status='active' WHERE question_id=? AND id=?",
-                (*values, question_id, code.id),
-            )
-    for cid, row in existing.items():
-        if cid not in in_file and row["source"] == "file" and row["status"] == "active":
-            conn.execute("UPDATE codes SET status='deleted' WHERE question_id=? AND id=?", (question_id, cid))
-
-
-def workspace_codes(conn: sqlite3.Connection, question_id: str) -> list:
-    """The active codes of a question in the workspace, as codebook Codes."""
-    from consult.codebook import Code
-
-    return [
-        Code(
-            id=r["id"], label=r["label"], description=r["description"],
-            examples=tuple(json.loads(r["examples_json"])), counter_examples=tuple(json.loads(r["counter_examples_json"])),
-            parent=r["parent"], colour=r["colour"], builtin=bool(r["builtin"]),
-        )
-        for r in conn.execute(
-            "SELECT * FROM codes WHERE question_id = ? AND status = 'active' ORDER BY position, id", (question_id,)
-        )
-    ]
-
-
 def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
     """Code every substantive answer against its question's codebook, learning from reviewers."""
     from consult.assign import MODEL_VERSION, CodeAssigner, embed_codebook
@@ -517,54 +237,34 @@ def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
     params = stage_params(cfg, "assign")
     tuner = FineTuner(model=embedder.model_path, show_progress=progress, **stage_params(cfg, "tune"))
     notes: list[str] = []
-    for q in _text_questions(conn):
+    for q in ws_responses.text_questions(conn):
         path = folder / f"{q['id']}.yaml"
-        with transaction(conn):
-            if path.is_file():
-                sync_codebook(conn, q["id"], load_codebook(path))
-        codes = [c for c in workspace_codes(conn, q["id"]) if c.id not in ("other", "non-substantive")]
-        rows = conn.execute(
-            "SELECT r.id, d.kind FROM responses r LEFT JOIN response_dedupe d ON d.response_id = r.id"
-            " WHERE r.question_id = ? AND (trim(coalesce(r.text, '')) = '' OR d.kind = 'non-substantive')",
-            (q["id"],),
-        ).fetchall()
-        non_substantive = [r["id"] for r in rows]
+        if path.is_file():
+            book = load_codebook(path)
+            with transaction(conn):
+                ws_codes.sync_codebook(conn, q["id"], book)
+        codes = [c for c in ws_codes.workspace_codes(conn, q["id"]) if c.id not in (OTHER, NON_SUBSTANTIVE)]
+        non_substantive = ws_dedupe.non_substantive_ids(conn, q["id"])
         if not codes:
             with transaction(conn):
-                conn.execute(
-                    "DELETE FROM suggestions WHERE response_id IN (SELECT id FROM responses WHERE question_id = ?)",
-                    (q["id"],),
-                )
-                _set_note(conn, q["id"], "assign", f"No codebook ({path.name}): answers are not coded yet")
+                ws_codes.replace_suggestions(conn, q["id"], [])
+                ws_runs.set_note(conn, q["id"], "assign", f"No codebook ({path.name}): answers are not coded yet")
             notes.append(f"{q['id']}: no codebook at {path}; answers not coded")
             continue
         units = analysis_units(conn, q["id"], chunk_words=CHUNK_WORDS)
-        emb = unit_embeddings(conn, units, embedder) if units else np.zeros((0, 0), np.float32)
+        unit_texts = [u.text for u in units]
+        emb = embed_texts(conn, unit_texts, embedder) if units else np.zeros((0, 0), np.float32)
         # What people decided is the training data.
-        reviewed = conn.execute(
-            "SELECT r.id, r.text FROM responses r JOIN review_state s ON s.response_id = r.id AND s.decided = 1"
-            " WHERE r.question_id = ? AND trim(coalesce(r.text, '')) != '' ORDER BY r.id",
-            (q["id"],),
-        ).fetchall()
-        known = {c.id for c in codes} | {"other"}
-        labels = []
-        for r in reviewed:
-            got = {
-                x[0] for x in conn.execute("SELECT code_id FROM human_codes WHERE response_id = ?", (r["id"],))
-            }
-            got = (got & known) or {"other"}
-            labels.append(got)
-        reviewed_texts = [r["text"] for r in reviewed]
-        from consult.embed import EmbeddingCache, embed_cached
-
-        r_emb = embed_cached(reviewed_texts, embedder, EmbeddingCache(conn)) if reviewed else None
-        code_emb = embed_codebook(codes, lambda t: embed_cached(list(t), embedder, EmbeddingCache(conn)))
+        reviewed = ws_answers.decided_answers(conn, q["id"])
+        known = {c.id for c in codes} | {OTHER}
+        reviewed_texts = [text for _, text, _ in reviewed]
+        labels = [(got & known) or {OTHER} for _, _, got in reviewed]
+        r_emb = embed_texts(conn, reviewed_texts, embedder) if reviewed else None
+        code_emb = embed_codebook(codes, lambda t: embed_texts(conn, list(t), embedder))
         assigner = CodeAssigner(**params).fit(
             codes, reviewed_texts, r_emb, labels, code_embeddings=code_emb,
-            unlabeled_embeddings=emb if len(units) else None,
-            unlabeled_texts=[u.text for u in units] if units else None,
+            unlabeled_embeddings=emb if units else None, unlabeled_texts=unit_texts if units else None,
         )
-        unit_texts = [u.text for u in units]
         P = assigner.predict_proba(unit_texts, emb) if units else np.zeros((0, len(assigner.classes_)))
         version = MODEL_VERSION
         if units and tuner.enabled and len(reviewed) >= tuner.min_reviewed:
@@ -578,33 +278,29 @@ def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
             )
             P = tuner.blend(P, tuned)
             version = f"{MODEL_VERSION}+{TUNE_VERSION}"
-        predictions = assigner.assignments(P, version)
-        per_response: dict[int, dict[str, float]] = {}
-        for u, pred in zip(units, predictions):
-            for rid in u.response_ids:
-                slot = per_response.setdefault(rid, {})
-                for a in pred:
-                    slot[a.code] = max(slot.get(a.code, 0.0), float(a.confidence))
-        for slot in per_response.values():
-            # "Other" only where no passage or part of the answer made a point in the codebook.
-            if len(slot) > 1:
-                slot.pop("other", None)
+        per_response = response_codes(units, assigner.assignments(P, version))
         with transaction(conn):
-            conn.execute(
-                "DELETE FROM suggestions WHERE response_id IN (SELECT id FROM responses WHERE question_id = ?)",
-                (q["id"],),
-            )
-            conn.executemany(
-                "INSERT INTO suggestions (response_id, code_id, confidence, model_version) VALUES (?, ?, ?, ?)",
-                [
-                    (rid, code, round(conf, 6), version)
-                    for rid, slot in sorted(per_response.items())
-                    for code, conf in sorted(slot.items())
-                ]
-                + [(rid, "non-substantive", 1.0, MODEL_VERSION) for rid in non_substantive],
-            )
-            _set_note(conn, q["id"], "assign", None)
+            ws_codes.replace_suggestions(conn, q["id"], [
+                (rid, code, round(conf, 6), version)
+                for rid, slot in sorted(per_response.items()) for code, conf in sorted(slot.items())
+            ] + [(rid, NON_SUBSTANTIVE, 1.0, MODEL_VERSION) for rid in non_substantive])
+            ws_runs.set_note(conn, q["id"], "assign", None)
     return notes
+
+
+def response_codes(units: list[Unit], predictions: list) -> dict[int, dict[str, float]]:
+    """Each response's codes (code -> confidence) from its units' predictions: the most confident per code."""
+    per_response: dict[int, dict[str, float]] = {}
+    for u, pred in zip(units, predictions):
+        for rid in u.response_ids:
+            slot = per_response.setdefault(rid, {})
+            for a in pred:
+                slot[a.code] = max(slot.get(a.code, 0.0), float(a.confidence))
+    for slot in per_response.values():
+        # "Other" only where no passage or part of the answer made a point in the codebook.
+        if len(slot) > 1:
+            slot.pop(OTHER, None)
+    return per_response
 
 
 def stages() -> list[tuple[str, Stage]]:
@@ -629,12 +325,9 @@ def analyse(
     out.mkdir(parents=True, exist_ok=True)
     conn = connect(out / DB_NAME)
     try:
-        with transaction(conn):
-            run_id = conn.execute(
-                "INSERT INTO runs (started, version, input_hash, settings_json) VALUES (?, ?, ?, ?)",
-                (now(), __version__, consultation.input_hash, json.dumps(cfg.settings, sort_keys=True)),
-            ).lastrowid
-        kept = ingest(conn, consultation, cfg)
+        run_id = ws_runs.start_run(conn, __version__, consultation.input_hash, cfg.settings)
+        kept = ws_responses.ingest(conn, consultation, {
+            "path": str(cfg.path), "data_file": str(cfg.data_file), "layout": cfg.layout, "settings": cfg.settings})
         notes: list[str] = []
         if kept:
             notes.append(f"{kept} answers no longer in the input were kept because reviewers had worked on them")
@@ -644,8 +337,7 @@ def analyse(
             log.info("stage %s", name)
             notes += stage(conn, cfg, progress)
         summary = write_summary(conn, out / "summary.html")
-        with transaction(conn):
-            conn.execute("UPDATE runs SET finished = ?, status = 'finished' WHERE id = ?", (now(), run_id))
+        ws_runs.finish_run(conn, run_id)
     finally:
         conn.close()
     return AnalyseResult(

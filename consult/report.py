@@ -26,8 +26,18 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from consult import __version__
+from consult.codebook import NON_SUBSTANTIVE
 from consult.errors import ConsultError
 from consult.files import atomic_write_bytes, atomic_write_text
+from consult.workspace import answers as ws_answers
+from consult.workspace import codes as ws_codes
+from consult.workspace import dedupe as ws_dedupe
+from consult.workspace import responses as ws_responses
+from consult.workspace import runs as ws_runs
+from consult.workspace import themes as ws_themes
+from consult.workspace.caches import EmbeddingCache
+from consult.workspace.db import db_folder
+from consult.workspace.db import open_workspace as ws_open
 
 FORMATS: tuple[str, ...] = ("html", "md", "xlsx", "csv")
 DEFAULT_NAMES = {"html": "summary.html", "md": "summary.md", "xlsx": "summary.xlsx", "csv": "summary-csv"}
@@ -37,7 +47,6 @@ QUOTES_PER_CODE = 3
 ADDITION_QUOTES = 3
 CAMPAIGNS_IN_DETAIL = 5  # per question; the rest are in the campaigns table
 CAMPAIGN_OPENING_WORDS = 12
-BUILTIN_NON_SUBSTANTIVE = "non-substantive"
 NO_ANSWER = "No answer"
 NOT_STATED = "Not stated"
 TYPE_NAMES = {"individual": "Individuals", "organisation": "Organisations"}
@@ -164,31 +173,6 @@ class Table:
 # --- gathering ---------------------------------------------------------------------
 
 
-def _one(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
-    row = conn.execute(sql, params).fetchone()
-    return row[0] if row else None
-
-
-def _code_map(codes: list[sqlite3.Row]) -> dict[str, str | None]:
-    """Each code id -> the active code it now counts as (merged codes follow ``merged_into``), or None."""
-    by_id = {c["id"]: c for c in codes}
-    out: dict[str, str | None] = {}
-    for cid in by_id:
-        seen = set()
-        cur: str | None = cid
-        while cur is not None and cur not in seen:
-            seen.add(cur)
-            row = by_id.get(cur)
-            if row is None or row["status"] == "deleted":
-                cur = None
-            elif row["status"] == "merged":
-                cur = row["merged_into"]
-            else:
-                break
-        out[cid] = cur if cur is not None and cur in by_id and by_id[cur]["status"] == "active" else None
-    return out
-
-
 class _Quoter:
     """Publishes quotes: consent checked, personal data redacted, length trimmed."""
 
@@ -219,14 +203,8 @@ def summary_data(conn: sqlite3.Connection, *, redactor: Redactor | None | Litera
     """
     quoter = _Quoter(get_redactor() if isinstance(redactor, str) else redactor)
     tables: list[Table] = []
-    c = conn.execute("SELECT * FROM consultation ORDER BY id LIMIT 1").fetchone()
-    consultation = (
-        {k: c[k] for k in ("id", "title", "organisation", "opened", "closed", "how")}
-        if c
-        else {"id": "", "title": "Consultation", "organisation": None, "opened": None, "closed": None, "how": None}
-    )
-
-    respondents = conn.execute("SELECT id, type, organisation, grp, consent FROM respondents ORDER BY id").fetchall()
+    consultation = ws_responses.consultation(conn)
+    respondents = ws_responses.respondents(conn)
     total = len(respondents)
     resp_by_id = {r["id"]: r for r in respondents}
     group_of = {r["id"]: (r["grp"] or NOT_STATED) for r in respondents}
@@ -249,7 +227,7 @@ def summary_data(conn: sqlite3.Connection, *, redactor: Redactor | None | Litera
     t_orgs = Table("organisations", "Organisations that responded and agreed to be named", ["Organisation"], ["text"],
                    [[n] for n in named])
     tables.append(t_orgs)
-    answers_total = _one(conn, "SELECT COUNT(*) FROM responses") or 0
+    answers_total = ws_responses.count_answers(conn)
 
     overview = {
         "respondents": total,
@@ -262,17 +240,13 @@ def summary_data(conn: sqlite3.Connection, *, redactor: Redactor | None | Litera
         "organisations_unnamed": unnamed,
     }
 
-    review = {r["response_id"]: r for r in conn.execute("SELECT * FROM review_state ORDER BY response_id")}
-    dedupe = {r["response_id"]: r for r in conn.execute("SELECT * FROM response_dedupe ORDER BY response_id")}
-    groups = {g["id"]: g for g in conn.execute("SELECT * FROM dedupe_groups ORDER BY id")}
-    canon_by_campaign: dict[str, int] = {}
-    for g in groups.values():
-        if g["campaign_id"] and g["canonical_response_id"] is not None:
-            canon_by_campaign.setdefault(g["campaign_id"], g["canonical_response_id"])
+    review = ws_answers.review_states(conn)
+    dedupe = ws_dedupe.dedupe_rows(conn)
+    groups = ws_dedupe.groups(conn)
 
     questions = []
-    for q in conn.execute("SELECT * FROM questions ORDER BY position, id").fetchall():
-        entry, qtables = _question(conn, q, total, resp_by_id, group_of, review, dedupe, groups, canon_by_campaign, quoter)
+    for q in ws_responses.all_questions(conn):
+        entry, qtables = _question(conn, q, total, resp_by_id, group_of, review, dedupe, groups, quoter)
         questions.append(entry)
         tables += qtables
 
@@ -298,20 +272,16 @@ def _question(
     review: dict[int, sqlite3.Row],
     dedupe: dict[int, sqlite3.Row],
     groups: dict[str, sqlite3.Row],
-    canon_by_campaign: dict[str, int],
     quoter: _Quoter,
 ) -> tuple[dict[str, Any], list[Table]]:
     qid = q["id"]
     label = _question_label(qid)
     kind = q["kind"]
     options: list[str] = [str(o) for o in json.loads(q["options_json"] or "[]")]
-    rows = conn.execute(
-        "SELECT id, respondent_id, option, text FROM responses WHERE question_id = ? ORDER BY id", (qid,)
-    ).fetchall()
+    rows = ws_responses.responses(conn, qid)
     tables: list[Table] = []
     entry: dict[str, Any] = {"id": qid, "label": label, "text": q["text"], "kind": kind, "anchor": f"q-{_slug(qid)}"}
-    entry["notes"] = [n["note"] for n in conn.execute(
-        "SELECT note FROM question_notes WHERE question_id = ? ORDER BY stage, note", (qid,))]
+    entry["notes"] = ws_runs.notes(conn, qid)
 
     option_of: dict[int, str] = {}
     if kind in ("closed", "hybrid"):
@@ -356,7 +326,7 @@ def _question(
         answered_text = len(texts)
         entry["free_text"] = {"answers": answered_text, "blank": total - answered_text}
         entry.update(_codes_section(conn, q, label, texts, option_of, options, review, dedupe, groups,
-                                    canon_by_campaign, resp_by_id, quoter, tables))
+                                    resp_by_id, quoter, tables))
         entry["campaigns"] = _campaigns(conn, qid, label, texts, dedupe, review, resp_by_id, quoter, tables)
         entry["non_substantive"] = _non_substantive(conn, qid, label, texts, dedupe, tables)
     return entry, tables
@@ -393,51 +363,24 @@ def _chart(chart_id: str, title: str, bars: list[tuple[str, int, int]]) -> dict[
 
 
 def _codes_for_question(
-    conn: sqlite3.Connection, qid: str, texts: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row],
-    groups: dict[str, sqlite3.Row], canon_by_campaign: dict[str, int],
-) -> tuple[list[sqlite3.Row], dict[int, dict[str, float]], dict[int, set[str]]]:
-    """Active codes, each answer's own codes (with confidence), and the codes it holds counting copies."""
-    codes = conn.execute(
-        "SELECT * FROM codes WHERE question_id = ? ORDER BY position, id", (qid,)
-    ).fetchall()
-    mapping = _code_map(codes)
-    own: dict[int, dict[str, float]] = defaultdict(dict)
-    for r in conn.execute(
-        "SELECT f.response_id, f.code_id, f.confidence FROM final_codes f JOIN responses r ON r.id = f.response_id"
-        " WHERE r.question_id = ? ORDER BY f.response_id, f.code_id", (qid,)
-    ):
-        target = mapping.get(r["code_id"])
-        if target is None:
-            continue
-        own[r["response_id"]][target] = max(own[r["response_id"]].get(target, 0.0), float(r["confidence"] or 0.0))
-    held: dict[int, set[str]] = {}
-    for rid in texts:
-        if own.get(rid):
-            held[rid] = set(own[rid])
-            continue
-        # A copy (exact, near or campaign) holds the codes of the answer it copies.
-        d = dedupe.get(rid)
-        canon = None
-        if d is not None:
-            if d["group_id"] and d["group_id"] in groups:
-                canon = groups[d["group_id"]]["canonical_response_id"]
-            if canon is None and d["campaign_id"]:
-                canon = canon_by_campaign.get(d["campaign_id"])
-        if canon is not None and canon != rid and own.get(canon):
-            held[rid] = set(own[canon])
-    active = [c for c in codes if c["status"] == "active"]
+    conn: sqlite3.Connection, qid: str, texts: dict[int, sqlite3.Row]
+) -> tuple[list[dict[str, Any]], dict[int, dict[str, float]], dict[int, set[str]]]:
+    """Active codes, each answer's final codes (with confidence), and those of the answers with text."""
+    active = ws_codes.codes(conn, qid, builtin_last=False)
+    own = ws_codes.final_codes(conn, question_id=qid)
+    held = {rid: set(own[rid]) for rid in texts if own.get(rid)}
     return active, own, held
 
 
 def _codes_section(
     conn: sqlite3.Connection, q: sqlite3.Row, label: str, texts: dict[int, sqlite3.Row], option_of: dict[int, str],
     options: list[str], review: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row], groups: dict[str, sqlite3.Row],
-    canon_by_campaign: dict[str, int], resp_by_id: dict[str, sqlite3.Row], quoter: _Quoter, tables: list[Table],
+    resp_by_id: dict[str, sqlite3.Row], quoter: _Quoter, tables: list[Table],
 ) -> dict[str, Any]:
     qid = q["id"]
     answered = len(texts)
-    active, own, held = _codes_for_question(conn, qid, texts, dedupe, groups, canon_by_campaign)
-    ranked_codes = [c for c in active if c["id"] != BUILTIN_NON_SUBSTANTIVE]
+    active, own, held = _codes_for_question(conn, qid, texts)
+    ranked_codes = [c for c in active if c["id"] != NON_SUBSTANTIVE]
     out: dict[str, Any] = {"codes": None, "themes": None, "quotes_by_code": [], "codes_message": None}
     if ranked_codes and held:
         counts = Counter(code for codes in held.values() for code in codes)
@@ -527,9 +470,7 @@ def _themes(
     conn: sqlite3.Connection, qid: str, label: str, answered: int, resp_by_id: dict[str, sqlite3.Row],
     review: dict[int, sqlite3.Row], quoter: _Quoter, tables: list[Table], with_quotes: bool = True,
 ) -> dict[str, Any] | None:
-    rows = conn.execute(
-        "SELECT * FROM themes WHERE question_id = ? ORDER BY theme_id = -1, size DESC, theme_id", (qid,)
-    ).fetchall()
+    rows = ws_themes.themes(conn, qid)
     if not rows:
         return None
     t = Table(f"{_slug(qid)}-themes", f"{label}: candidate themes found in the answers (not yet reviewed)",
@@ -545,10 +486,7 @@ def _themes(
         t.rows.append([name, n, share(n, answered)])
         quotes: list[str] = []
         if th["theme_id"] != -1 and with_quotes:
-            for qr in conn.execute(
-                "SELECT tq.response_id, r.respondent_id, r.text FROM theme_quotes tq JOIN responses r ON r.id = tq.response_id"
-                " WHERE tq.question_id = ? AND tq.theme_id = ? ORDER BY tq.rank, tq.response_id", (qid, th["theme_id"])
-            ):
+            for qr in ws_themes.theme_quotes(conn, qid, th["theme_id"]):
                 if len(quotes) >= QUOTES_PER_CODE:
                     break
                 if not _respondent_consents(resp_by_id, qr["respondent_id"]):
@@ -566,7 +504,7 @@ def _campaigns(
     conn: sqlite3.Connection, qid: str, label: str, texts: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row],
     review: dict[int, sqlite3.Row], resp_by_id: dict[str, sqlite3.Row], quoter: _Quoter, tables: list[Table],
 ) -> dict[str, Any] | None:
-    camps = conn.execute("SELECT * FROM campaigns WHERE question_id = ? ORDER BY size DESC, id", (qid,)).fetchall()
+    camps = ws_dedupe.campaigns(conn, qid)
     if not camps:
         return None
     members: dict[str, list[int]] = defaultdict(list)
@@ -620,9 +558,7 @@ def _non_substantive(
         d = dedupe.get(rid)
         if d is not None and d["kind"] == "non-substantive":
             reasons[(d["reason"] or "no reason recorded").strip() or "no reason recorded"] += 1
-    coded = {r[0] for r in conn.execute(
-        "SELECT f.response_id FROM final_codes f JOIN responses r ON r.id = f.response_id"
-        " WHERE r.question_id = ? AND f.code_id = ?", (qid, BUILTIN_NON_SUBSTANTIVE))}
+    coded = {rid for rid, codes in ws_codes.final_codes(conn, question_id=qid).items() if NON_SUBSTANTIVE in codes}
     for rid in sorted(coded):
         d = dedupe.get(rid)
         if rid in texts and (d is None or d["kind"] != "non-substantive"):
@@ -675,7 +611,7 @@ def _method(
     conn: sqlite3.Connection, review: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row]
 ) -> tuple[dict[str, Any], list[Table]]:
     tables: list[Table] = []
-    run = conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    run = ws_runs.latest_run(conn)
     try:
         settings = json.loads(run["settings_json"]) if run else {}
     except json.JSONDecodeError:
@@ -697,7 +633,7 @@ def _method(
                   ("non-substantive", "No substantive answer")]
     t_kinds = Table("method-deduplication", "Free-text answers by deduplication outcome", ["Outcome", "Answers"],
                     ["text", "int"], [[name, kinds.get(k, 0)] for k, name in kind_names] if kinds else [])
-    text_answers = _one(conn, "SELECT COUNT(*) FROM responses WHERE text IS NOT NULL AND TRIM(text) != ''") or 0
+    text_answers = ws_responses.count_answers(conn, with_text=True)
     reviewed = sum(1 for r in review.values() if r["reviewed"])
     decided = sum(1 for r in review.values() if r["decided"])
     flagged = sum(1 for r in review.values() if r["quote"])
@@ -712,7 +648,7 @@ def _method(
     t_eval = Table("method-agreement", "Agreement between the model's codes and people's codes",
                    ["Checked on", "Gold standard file"] + [name for _, name in EVALUATION_FIGURES],
                    ["text", "text"] + ["text"] * len(EVALUATION_FIGURES))
-    for e in conn.execute("SELECT * FROM evaluations ORDER BY at, id"):
+    for e in ws_runs.evaluations(conn):
         try:
             figs = json.loads(e["figures_json"])
         except json.JSONDecodeError:
@@ -723,9 +659,8 @@ def _method(
             v = figs.get(key)
             row.append(f"{v:.3f}" if isinstance(v, float) else (str(v) if v is not None else None))
         t_eval.rows.append(row)
-    models = [r[0] for r in conn.execute("SELECT DISTINCT model FROM embeddings ORDER BY model")]
-    coders = [describe_coder(r[0]) for r in conn.execute(
-        "SELECT DISTINCT model_version FROM suggestions ORDER BY model_version")]
+    models = EmbeddingCache(conn).models()
+    coders = [describe_coder(v) for v in ws_codes.coder_versions(conn)]
     tables += [t_settings, t_dedupe_rules, t_kinds, t_review, t_eval]
     method = {
         "version": run["version"] if run else __version__,
@@ -910,13 +845,6 @@ def write_summary(conn: sqlite3.Connection, path: str | Path) -> Path:
     return path
 
 
-def _db_folder(conn: sqlite3.Connection) -> Path:
-    for row in conn.execute("PRAGMA database_list"):
-        if row[1] == "main" and row[2]:
-            return Path(row[2]).parent
-    raise ConsultError("this workspace is in memory; give an output path")
-
-
 def render(outdir_or_conn: str | Path | sqlite3.Connection, fmt: str = "html", out: str | Path | None = None) -> Path:
     """Render the summary of a workspace as ``html``, ``md``, ``xlsx`` or ``csv`` (a folder of files).
 
@@ -931,11 +859,9 @@ def render(outdir_or_conn: str | Path | sqlite3.Connection, fmt: str = "html", o
     if isinstance(outdir_or_conn, sqlite3.Connection):
         conn, close = outdir_or_conn, False
     else:
-        from consult.store import open_workspace
-
-        conn, close = open_workspace(outdir_or_conn), True
+        conn, close = ws_open(outdir_or_conn), True
     try:
-        target = Path(out) if out is not None else _db_folder(conn) / DEFAULT_NAMES[fmt]
+        target = Path(out) if out is not None else db_folder(conn) / DEFAULT_NAMES[fmt]
         data = summary_data(conn)
     finally:
         if close:

@@ -246,49 +246,6 @@ def training_key(tuner: FineTuner, model_id: str, texts: Sequence[str], labels: 
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-class TunedCache:
-    """Tuned probabilities stored in SQLite, keyed by (training key, SHA-256 of the text)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS tuned_scores (key TEXT NOT NULL, text_hash TEXT NOT NULL, "
-            "proba BLOB NOT NULL, PRIMARY KEY (key, text_hash))"
-        )
-        conn.execute("CREATE TABLE IF NOT EXISTS tuned_keys (question TEXT PRIMARY KEY, key TEXT NOT NULL)")
-        conn.commit()
-
-    def get(self, key: str, hashes: Sequence[str], width: int) -> dict[str, np.ndarray]:
-        from consult.store import select_in
-
-        found: dict[str, np.ndarray] = {}
-        rows = select_in(
-            self.conn, "SELECT text_hash, proba FROM tuned_scores WHERE key = ? AND text_hash IN ({marks})",
-            list(dict.fromkeys(hashes)), before=[key],
-        )
-        for h, blob in rows:
-            vec = np.frombuffer(blob, dtype="<f8")
-            if vec.shape[0] == width:
-                found[h] = vec
-        return found
-
-    def replace(self, question_key: str, key: str, rows: dict[str, np.ndarray]) -> None:
-        """Store ``rows`` under ``key`` in one transaction, dropping what an older key of the question left."""
-        from consult.store import transaction
-
-        with transaction(self.conn):
-            old = self.conn.execute("SELECT key FROM tuned_keys WHERE question = ?", (question_key,)).fetchone()
-            if old and old[0] != key:
-                self.conn.execute("DELETE FROM tuned_scores WHERE key = ?", (old[0],))
-            self.conn.execute(
-                "INSERT OR REPLACE INTO tuned_keys (question, key) VALUES (?, ?)", (question_key, key)
-            )
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO tuned_scores (key, text_hash, proba) VALUES (?, ?, ?)",
-                [(key, h, np.asarray(v, dtype="<f8").tobytes()) for h, v in rows.items()],
-            )
-
-
 def tuned_probabilities(
     conn: sqlite3.Connection,
     question_id: str,
@@ -303,6 +260,8 @@ def tuned_probabilities(
     from consult.embed import text_hash
 
     key = training_key(tuner, model_id, train_texts, train_labels, classes)
+    from consult.workspace.caches import TunedCache
+
     cache = TunedCache(conn)
     hashes = [text_hash(str(t)) for t in texts]
     found = cache.get(key, hashes, len(classes))

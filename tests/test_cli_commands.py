@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from consult.cli import app
 from consult.pipeline import analyse
-from consult.store import connect, transaction
+from consult.workspace.db import connect, transaction
 
 runner = CliRunner()
 

@@ -9,9 +9,10 @@ import sys
 import numpy as np
 import pytest
 
+from consult.workspace.caches import EmbeddingCache
+from consult.workspace.db import connect
 from consult.embed import (
     Embedder,
-    EmbeddingCache,
     cpu_supports_bf16,
     embed_cached,
     normalize_rows,
@@ -44,7 +45,7 @@ class CountingEmbedder:
 
 @pytest.fixture
 def cache():
-    return EmbeddingCache(sqlite3.connect(":memory:"))
+    return EmbeddingCache(connect(":memory:"))
 
 
 def test_second_call_embeds_nothing(cache):
@@ -114,7 +115,7 @@ def test_bad_arguments_are_consult_errors(tmp_path):
     with pytest.raises(ConsultError):
         Embedder(tmp_path / "no-such-model")
     with pytest.raises(ConsultError):
-        embed_cached(["a"], CountingEmbedder(), EmbeddingCache(sqlite3.connect(":memory:")), chunk_size=0)
+        embed_cached(["a"], CountingEmbedder(), EmbeddingCache(connect(":memory:")), chunk_size=0)
 
 
 def test_model_id_names_precision():

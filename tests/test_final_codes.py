@@ -8,29 +8,29 @@ from collections import Counter
 import pytest
 from openpyxl import load_workbook
 
-from consult.evaluate import workspace_codings
 from consult.report import summary_data
-from consult.review import actions, queries
+from consult.workspace import answers, code_edits, codes
+from consult.workspace.codes import codings_by_respondent
 from consult.review.demo import build_demo_workspace
 from consult.review.sheets import FIXED, export_xlsx
-from consult.store import connect
+from consult.workspace.db import connect
 
 
 @pytest.fixture()
 def conn(tmp_path):
     c = connect(build_demo_workspace(tmp_path / "ws", questions=2, answers_per_question=40, random_state=5))
     # Some answers a person decided, some left to the model.
-    actions.set_codes(c, 1, ["funding", "choice"], "Ann")
-    actions.set_codes(c, 2, ["opt-out-support"], "Ann")
-    actions.mark_reviewed(c, 3, "Ann")
-    actions.set_codes(c, 41, ["training"], "Ann")
+    answers.set_codes(c, 1, ["funding", "choice"], "Ann")
+    answers.set_codes(c, 2, ["opt-out-support"], "Ann")
+    answers.mark_reviewed(c, 3, "Ann")
+    answers.set_codes(c, 41, ["training"], "Ann")
     # Reviewers reshape the codebook: delete with reassignment, merge, split answer by answer.
-    actions.delete_code(c, "q1", "funding", "Bob", reassign_to="training")
-    actions.merge_codes(c, "q1", ["choice"], "independence", "Bob")
-    coded = [r["id"] for r in queries.list_answers(c, queries.AnswerFilter(question_id="q1", code="opt-out-support")).rows]
+    code_edits.delete_code(c, "q1", "funding", "Bob", reassign_to="training")
+    code_edits.merge_codes(c, "q1", ["choice"], "independence", "Bob")
+    coded = [r["id"] for r in answers.list_answers(c, answers.AnswerFilter(question_id="q1", code="opt-out-support")).rows]
     choices = {rid: ("move" if i % 3 == 0 else "both" if i % 3 == 1 else "keep") for i, rid in enumerate(coded)}
-    actions.split_code_answers(c, "q1", "opt-out-support", "Automatic offer", "Bob", choices)
-    actions.delete_code(c, "q2", "funding", "Bob")  # no reassignment: the code's answers lose it
+    code_edits.split_code_answers(c, "q1", "opt-out-support", "Automatic offer", "Bob", choices)
+    code_edits.delete_code(c, "q2", "funding", "Bob")  # no reassignment: the code's answers lose it
     yield c
     c.close()
 
@@ -38,7 +38,7 @@ def conn(tmp_path):
 def app_codes(conn, qid):
     ids = [r[0] for r in conn.execute(
         "SELECT id FROM responses WHERE question_id = ? AND text IS NOT NULL AND text != '' ORDER BY id", (qid,))]
-    return {rid: set(queries.answer_state(conn, rid).final_codes) for rid in ids}
+    return {rid: set(answers.answer_state(conn, rid).final_codes) for rid in ids}
 
 
 def sheet_codes(conn, tmp_path, qid):
@@ -55,16 +55,15 @@ def sheet_codes(conn, tmp_path, qid):
 def evaluate_codes(conn, qid):
     keys = {f"{r['respondent_id']}:{r['question_id']}": r["id"]
             for r in conn.execute("SELECT id, respondent_id, question_id FROM responses WHERE question_id = ?", (qid,))}
-    return {keys[k]: set(v) for k, v in workspace_codings(conn).items() if k in keys}
+    return {keys[k]: set(v) for k, v in codings_by_respondent(conn).items() if k in keys}
 
 
 def report_counts(conn, qid):
     q = next(q for q in summary_data(conn, redactor=None)["questions"] if q["id"] == qid)
-    labels = {c["label"]: c["id"] for c in queries.codes(conn, qid)}
+    labels = {c["label"]: c["id"] for c in codes.codes(conn, qid)}
     return {labels[row[0]]: row[1] for row in q["codes"]["table"].rows if row[1]}
 
 
-@pytest.mark.xfail(strict=True, reason="final codes are defined seven times and disagree (issue 14)")
 @pytest.mark.parametrize("qid", ["q1", "q2"])
 def test_app_summary_spreadsheet_and_evaluate_agree(conn, tmp_path, qid):
     app = app_codes(conn, qid)
@@ -73,7 +72,7 @@ def test_app_summary_spreadsheet_and_evaluate_agree(conn, tmp_path, qid):
     assert evaluate_codes(conn, qid) == app
     counts = Counter(c for codes in app.values() for c in codes)
     assert report_counts(conn, qid) == dict(counts)
-    assert {c: n["final"] for c, n in queries.code_counts(conn, qid).items() if n["final"]} == dict(counts)
+    assert {c: n["final"] for c, n in codes.code_counts(conn, qid).items() if n["final"]} == dict(counts)
     # Nothing counts under a code that is no longer active.
-    active = {c["id"] for c in queries.codes(conn, qid)}
+    active = {c["id"] for c in codes.codes(conn, qid)}
     assert set(counts) <= active

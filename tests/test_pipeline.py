@@ -5,7 +5,9 @@ import sqlite3
 from pathlib import Path
 
 from consult.pipeline import analyse
-from consult.store import SCHEMA_VERSION, connect, log_event, now, transaction
+from consult.workspace.db import connect, now, transaction
+from consult.workspace.events import log_event
+from consult.workspace.schema import SCHEMA_VERSION
 
 
 def dump(db: Path, tables: tuple[str, ...] = ("consultation", "questions", "respondents", "responses")) -> dict:
@@ -96,12 +98,13 @@ def test_final_codes_prefers_the_person(tmp_path: Path, mini: Path) -> None:
     conn = connect(out / "consult.db")
     ids = [r[0] for r in conn.execute("SELECT id FROM responses WHERE question_id='q1' ORDER BY id")][:2]
     with transaction(conn):
+        conn.execute("INSERT INTO codes (question_id, id, label) VALUES ('q1', 'model-code', 'M'), ('q1', 'human-code', 'H')")
         for i in ids:
             conn.execute("INSERT INTO suggestions VALUES (?, 'model-code', 0.7, 'v1')", (i,))
         conn.execute("INSERT INTO review_state (response_id, decided) VALUES (?, 1)", (ids[0],))
         conn.execute("INSERT INTO human_codes VALUES (?, 'human-code', 'Ana', ?)", (ids[0], now()))
-    rows = conn.execute("SELECT response_id, code_id, assigned_by FROM final_codes ORDER BY response_id").fetchall()
-    assert [tuple(r) for r in rows] == [(ids[0], "human-code", "Ana"), (ids[1], "model-code", "model v1")]
+    rows = conn.execute("SELECT response_id, code_id, source, assigned_by FROM final_codes ORDER BY response_id").fetchall()
+    assert [tuple(r) for r in rows] == [(ids[0], "human-code", "person", "Ana"), (ids[1], "model-code", "model", "v1")]
 
 
 def test_reviewer_dedupe_decision_survives_reruns(mini: Path, tmp_path: Path) -> None:
@@ -139,7 +142,7 @@ def write_codebook(mini: Path, extra_config: str = "") -> None:
 
 def test_full_run_codes_answers_and_keeps_a_reviewers_decision(mini: Path, tmp_path: Path) -> None:
     """All stages with the real model: a re-run keeps the person's codes and the model's beside them."""
-    from consult.review import actions
+    from consult.workspace import answers
 
     write_codebook(mini)
     out = tmp_path / "out"
@@ -151,7 +154,7 @@ def test_full_run_codes_answers_and_keeps_a_reviewers_decision(mini: Path, tmp_p
     assert model and model <= {"dont-know-to-ask", "choice", "other"}
     assert [r[0] for r in conn.execute("SELECT code_id FROM suggestions WHERE response_id = ?", (r4,))] == ["non-substantive"]
     assert conn.execute("SELECT model_version FROM suggestions LIMIT 1").fetchone()[0].startswith("assign-")
-    actions.set_codes(conn, r1, ["choice"], "Ana")
+    answers.set_codes(conn, r1, ["choice"], "Ana")
     conn.close()
 
     analyse(mini, out, progress=False)
@@ -178,7 +181,7 @@ def test_reviewer_can_put_an_answer_into_a_stored_group(mini: Path, tmp_path: Pa
 
 
 def test_long_answers_are_coded_in_passages() -> None:
-    from consult.pipeline import passages
+    from consult.units import passages
 
     text = " ".join(f"Sentence number {i} is about advocacy and training for children." for i in range(60))
     parts = passages(text, max_words=50)
@@ -188,7 +191,8 @@ def test_long_answers_are_coded_in_passages() -> None:
 
 
 def test_stored_override_decisions_are_what_the_deduplicator_takes() -> None:
-    from consult import dedupe, store
+    from consult import dedupe
+    from consult.workspace import dedupe as store
 
     assert store.NOT_DUPLICATE == dedupe.NOT_DUPLICATE
     assert store.override_target("not-duplicate", "q1") == dedupe.NOT_DUPLICATE

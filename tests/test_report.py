@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from consult.errors import ConsultError
 from consult.pipeline import analyse, stages
 from consult.report import md_escape, render, render_html, summary_data, trim_quote, write_summary
-from consult.store import DB_NAME, connect
+from consult.workspace.db import DB_NAME, connect
 
 # --- a workspace with every stage table filled (also used by test_accessibility) ------------
 

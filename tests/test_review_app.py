@@ -8,10 +8,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from consult.errors import ConsultError
-from consult.review import actions, queries
+from consult.workspace import answers
 from consult.review.app import create_app, is_loopback, serve
 from consult.review.demo import build_demo_workspace
-from consult.store import connect
+from consult.workspace.db import connect
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)> & "quotes"'
 
@@ -48,7 +48,7 @@ def test_pages_render(ws):
 
 def test_queue_is_lowest_confidence_first(ws):
     conn = db(ws)
-    queue = queries.review_queue(conn, "q1", 10)
+    queue = answers.review_queue(conn, "q1", 10)
     tops = [r["top_confidence"] or 0 for r in queue]
     assert tops == sorted(tops) and len(queue) == 10
 
@@ -63,10 +63,10 @@ def test_answer_list_filters(ws):
     full = c.get("/q/q1/answers")
     assert "30 answers match" in full.text and len(list_ids(full.text)) == 30
     low = c.get("/q/q1/answers", params={"conf": "0.5"})
-    expect = [r["id"] for r in queries.list_answers(conn, queries.AnswerFilter("q1", max_confidence=0.5), limit=100).rows]
+    expect = [r["id"] for r in answers.list_answers(conn, answers.AnswerFilter("q1", max_confidence=0.5), limit=100).rows]
     assert list_ids(low.text) == expect and 0 < len(expect) < 30
     coded = list_ids(c.get("/q/q1/answers", params={"code": "funding"}).text)
-    assert coded and all("funding" in queries.answer_state(conn, i).final_codes for i in coded)
+    assert coded and all("funding" in answers.answer_state(conn, i).final_codes for i in coded)
     grp = conn.execute("SELECT grp FROM respondents WHERE id = 'R3'").fetchone()[0]
     ids = list_ids(c.get("/q/q1/answers", params={"group": grp}).text)
     assert 3 in ids
@@ -77,7 +77,7 @@ def test_answer_list_filters(ws):
     assert all(conn.execute("SELECT option FROM responses WHERE id = ?", (i,)).fetchone()[0] == opt
                for i in list_ids(c.get("/q/q1/answers", params={"option": opt}).text))
     assert list_ids(c.get("/q/q1/answers", params={"search": "<script>"}).text) == [1]
-    actions.mark_reviewed(conn, 2, "Bob")
+    answers.mark_reviewed(conn, 2, "Bob")
     assert 2 not in list_ids(c.get("/q/q1/answers", params={"unreviewed": "1"}).text)
     assert c.get("/q/q1/answers", params={"conf": "not a number"}).status_code == 200
 
@@ -101,7 +101,7 @@ def test_correct_codes_through_the_form(ws):
     c = client(ws)
     r = c.post("/a/1", data={"version": "0", "codes": ["choice", "other"], "reviewed": "1", "back": "question=q1"})
     assert r.status_code == 200 and "Saved." in r.text
-    s = queries.answer_state(db(ws), 1)
+    s = answers.answer_state(db(ws), 1)
     assert s.final_codes == ["choice", "other"] and s.reviewed and s.reviewer == "Ann"
     audit = c.get("/audit", params={"entity_id": "1"})
     assert "Ann" in audit.text and "codes+reviewed" in audit.text
@@ -112,9 +112,9 @@ def test_correct_codes_through_the_form(ws):
 def test_save_and_next_follows_the_filter(ws):
     c = client(ws)
     conn = db(ws)
-    f = queries.AnswerFilter("q1", max_confidence=0.6)
-    first, second = [r["id"] for r in queries.list_answers(conn, f, limit=2).rows]
-    state = queries.answer_state(conn, first)
+    f = answers.AnswerFilter("q1", max_confidence=0.6)
+    first, second = [r["id"] for r in answers.list_answers(conn, f, limit=2).rows]
+    state = answers.answer_state(conn, first)
     r = c.post(f"/a/{first}", data={"version": str(state.version), "codes": state.final_codes,
                                     "reviewed": "1", "op": "save-next", "back": "question=q1&conf=0.6"})
     assert r.url.path == f"/a/{second}" and "conf=0.6" in str(r.url)
@@ -126,7 +126,7 @@ def checked_codes(html: str) -> set[str]:
 
 def test_conflict_shows_both_changes_and_rebases_mine(ws):
     ann, bob = client(ws, "Ann"), client(ws, "Bob")
-    base = set(queries.answer_state(db(ws), 3).final_codes)
+    base = set(answers.answer_state(db(ws), 3).final_codes)
     assert 'name="version" value="0"' in ann.get("/a/3").text
     assert checked_codes(bob.get("/a/3").text) == base
     ann_codes = (base - {min(base)}) | {"other"}
@@ -135,28 +135,28 @@ def test_conflict_shows_both_changes_and_rebases_mine(ws):
     r = bob.post("/a/3", data={"version": "0", "codes": sorted(bob_codes), "quote": "1", "back": ""})
     assert r.status_code == 409
     assert "Someone else changed this answer" in r.text and "Ann" in r.text
-    assert queries.answer_state(db(ws), 3).final_codes == sorted(ann_codes)  # nothing overwritten
+    assert answers.answer_state(db(ws), 3).final_codes == sorted(ann_codes)  # nothing overwritten
     # Bob's change (add non-substantive, quote) is pre-filled on top of Ann's, against the new version
     assert checked_codes(r.text) == ann_codes | {"non-substantive"}
     assert re.search(r'id="quote"[^>]*checked', r.text) and 'name="version" value="1"' in r.text
     again = bob.post("/a/3", data={"version": "1", "codes": sorted(checked_codes(r.text)), "quote": "1", "back": ""})
     assert again.status_code == 200
-    s = queries.answer_state(db(ws), 3)
+    s = answers.answer_state(db(ws), 3)
     assert set(s.final_codes) == ann_codes | {"non-substantive"} and s.quote
 
 
 def test_redaction_forms(ws):
     c = client(ws)
-    text = queries.answer_state(db(ws), 1).text
+    text = answers.answer_state(db(ws), 1).text
     r = c.post("/a/1", data={"version": "0", "op": "redact", "redact_text": "onerror", "back": ""})
     assert r.status_code == 200
     i = text.index("onerror")
-    assert queries.answer_state(db(ws), 1).redactions == [[i, i + 7]]
+    assert answers.answer_state(db(ws), 1).redactions == [[i, i + 7]]
     assert '<mark class="redact">onerror</mark>' in r.text
     r = c.post("/a/1", data={"version": "1", "op": "redact", "start": "0", "end": "8", "back": ""})
-    assert queries.answer_state(db(ws), 1).redactions == [[0, 8], [i, i + 7]]
+    assert answers.answer_state(db(ws), 1).redactions == [[0, 8], [i, i + 7]]
     r = c.post("/a/1", data={"version": "2", "op": "unredact", "span": "0-8", "back": ""})
-    assert queries.answer_state(db(ws), 1).redactions == [[i, i + 7]]
+    assert answers.answer_state(db(ws), 1).redactions == [[i, i + 7]]
     bad = c.post("/a/1", data={"version": "3", "op": "redact", "start": "5", "end": "99999", "back": ""})
     assert bad.status_code == 400 and "outside" in bad.text
 
@@ -185,7 +185,7 @@ def test_changes_need_a_name_and_same_origin(ws):
     ok_referer = no_origin.post("/a/1", data={"version": "0", "codes": ["other"], "back": ""},
                                 headers={"Referer": "http://testserver/a/1"})
     assert ok_referer.status_code == 200
-    assert queries.answer_state(db(ws), 1).final_codes == ["other"]
+    assert answers.answer_state(db(ws), 1).final_codes == ["other"]
     assert db(ws).execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chromium import serving
-from consult.review import queries
+from consult.workspace import answers
 from consult.review.demo import build_demo_workspace
-from consult.store import connect
+from consult.workspace.db import connect
 
 EVIL = 'Fine. <script>alert("pwned")</script><img src=x onerror="alert(2)"> <b>bold</b> & done'
 
@@ -40,12 +40,12 @@ def test_filter_low_confidence_correct_reload_audit(browser, server):
     page.click(".filters button[type=submit]")
     page.wait_for_url("**conf=0.5**")
     conn = connect(ws / "consult.db")
-    expected = queries.list_answers(conn, queries.AnswerFilter("q1", max_confidence=0.5, unreviewed=True)).rows
+    expected = answers.list_answers(conn, answers.AnswerFilter("q1", max_confidence=0.5, unreviewed=True)).rows
     assert page.locator("a.open").count() == len(expected) > 0
     page.locator("a.open").first.click()
     rid = expected[0]["id"]
     page.wait_for_url(f"{base}/a/{rid}?**")
-    before = queries.answer_state(conn, rid).final_codes
+    before = answers.answer_state(conn, rid).final_codes
     box = page.locator('input[name=codes][value="other"]')
     target = "other" if "other" not in before else "non-substantive"
     page.locator(f'input[name=codes][value="{target}"]').check()
@@ -53,11 +53,11 @@ def test_filter_low_confidence_correct_reload_audit(browser, server):
     page.wait_for_selector("#saved")
     page.reload()
     assert page.locator(f'input[name=codes][value="{target}"]').is_checked()
-    assert target in queries.answer_state(conn, rid).final_codes
+    assert target in answers.answer_state(conn, rid).final_codes
     # keyboard: "r" marks reviewed and saves
     page.keyboard.press("r")
     page.wait_for_selector("#saved")
-    assert queries.answer_state(conn, rid).reviewed
+    assert answers.answer_state(conn, rid).reviewed
     page.goto(f"{base}/audit")
     rows = page.locator("#events tbody tr")
     assert rows.count() == 2
@@ -81,10 +81,10 @@ def test_two_reviewers_conflict(browser, server):
     text = bob.locator("#conflict").inner_text()
     assert "Ann" in text and "Someone else changed this answer" in text
     assert bob.locator('input[name=codes][value="non-substantive"]').is_checked()  # Bob's intent kept
-    assert "non-substantive" not in queries.answer_state(connect(ws / "consult.db"), 5).final_codes
+    assert "non-substantive" not in answers.answer_state(connect(ws / "consult.db"), 5).final_codes
     bob.click("#save")  # re-apply on top of Ann's change
     bob.wait_for_selector("#saved")
-    final = queries.answer_state(connect(ws / "consult.db"), 5).final_codes
+    final = answers.answer_state(connect(ws / "consult.db"), 5).final_codes
     assert "non-substantive" in final and "other" in final
     ctx_a.close()
     ctx_b.close()

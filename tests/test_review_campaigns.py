@@ -15,10 +15,10 @@ from chromium import axe_violations, serving
 
 from consult.errors import ConsultError
 from consult.pipeline import analyse
-from consult.review import actions, queries
+from consult.workspace import answers, dedupe
 from consult.review.app import create_app
 from consult.review.demo import build_demo_workspace
-from consult.store import connect
+from consult.workspace.db import connect
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LETTER = ("I support the Every Child Heard campaign because every child in care deserves an independent "
@@ -76,8 +76,8 @@ def gid_of(conn, respondent: str) -> str:
     return conn.execute("SELECT group_id FROM response_dedupe WHERE response_id = ?", (rid(conn, respondent),)).fetchone()[0]
 
 
-def groups(conn) -> dict[str, queries.DupGroup]:
-    return {g.id: g for g in queries.dedupe_groups(conn, "q1")}
+def groups(conn) -> dict[str, dedupe.DupGroup]:
+    return {g.id: g for g in dedupe.dedupe_groups(conn, "q1")}
 
 
 def events(conn, entity: str) -> list[dict]:
@@ -89,24 +89,24 @@ def events(conn, entity: str) -> list[dict]:
 
 def test_groups_are_listed_with_template_size_and_own_words(conn):
     camp, training, evil = gid_of(conn, "C0"), gid_of(conn, "D0"), gid_of(conn, "E0")
-    gs = queries.dedupe_groups(conn, "q1")
+    gs = dedupe.dedupe_groups(conn, "q1")
     assert [g.id for g in gs] == [camp, training, evil]  # largest first
     c = gs[0]
     assert c.campaign and c.text == LETTER and c.members == c.machine_size == 12 and c.additions == 3
     assert c.status == "not confirmed" and c.version == 0 and c.taken_out == 0
     assert not gs[1].campaign and gs[1].text == TRAINING and gs[1].members == 3
-    assert queries.dedupe_groups(conn, "q2") == [] and queries.dedupe_group(conn, "q1", "q1:nope") is None
-    page = queries.group_members(conn, "q1", camp, limit=5)
+    assert dedupe.dedupe_groups(conn, "q2") == [] and dedupe.dedupe_group(conn, "q1", "q1:nope") is None
+    page = dedupe.group_members(conn, "q1", camp, limit=5)
     assert page.total == 12 and len(page.rows) == 5 and page.next_after == page.rows[-1]["id"]
     assert [r["addition"] for r in page.rows[:3]] == [OWN_WORDS] * 3 and page.rows[3]["addition"] == ""
     assert all(r["how"] == "analysis" and r["kind"] == "campaign" for r in page.rows)
-    rest = queries.group_members(conn, "q1", camp, after=page.next_after, limit=50)
+    rest = dedupe.group_members(conn, "q1", camp, after=page.next_after, limit=50)
     assert len(rest.rows) == 7 and rest.next_after is None and rest.prev_before == rest.rows[0]["id"]
 
 
 def test_confirm_records_each_member_and_survives_a_rerun(base, conn):
     camp = gid_of(conn, "C0")
-    assert actions.confirm_group(conn, "q1", camp, "Ann", expected_version=0) == 12
+    assert dedupe.confirm_group(conn, "q1", camp, "Ann", expected_version=0) == 12
     decisions = {r[0] for r in conn.execute("SELECT decision FROM dedupe_overrides")}
     assert decisions == {f"group:{camp}"}  # the vocabulary consult.pipeline.stage_dedupe reapplies
     g = groups(conn)[camp]
@@ -118,7 +118,7 @@ def test_confirm_records_each_member_and_survives_a_rerun(base, conn):
     [ev] = events(conn, "dedupe-group")
     assert ev["reviewer"] == "Ann" and json.loads(ev["after_json"]) == {"members": 12, "confirmed": 12}
     # confirming again changes nothing and writes nothing
-    assert actions.confirm_group(conn, "q1", camp, "Bob") == 0
+    assert dedupe.confirm_group(conn, "q1", camp, "Bob") == 0
     assert len(events(conn, "dedupe")) == 12 and len(events(conn, "dedupe-group")) == 1
     conn.close()
     rerun(base)
@@ -132,45 +132,45 @@ def test_confirm_records_each_member_and_survives_a_rerun(base, conn):
 def test_not_duplicate_move_and_new_group_survive_a_rerun(base, conn):
     camp, training = gid_of(conn, "C0"), gid_of(conn, "D0")
     c0, c1, d0, d1 = rid(conn, "C0"), rid(conn, "C1"), rid(conn, "D0"), rid(conn, "D1")
-    assert actions.not_duplicate(conn, "q1", [c0], "Ann") == 1
-    assert actions.move_to_group(conn, "q1", [c1], training, "Ann") == training
-    new = actions.move_to_group(conn, "q1", [d0, d1], actions.NEW_GROUP, "Bob")
+    assert dedupe.not_duplicate(conn, "q1", [c0], "Ann") == 1
+    assert dedupe.move_to_group(conn, "q1", [c1], training, "Ann") == training
+    new = dedupe.move_to_group(conn, "q1", [d0, d1], dedupe.NEW_GROUP, "Bob")
     assert new == f"q1:rev-{d0}"
     # the page shows the decisions at once, before any re-run
     gs = groups(conn)
     assert gs[camp].members == 10 and gs[camp].taken_out == 2 and gs[camp].additions == 1
     assert gs[training].members == 2 and gs[new].members == 2 and gs[new].text == TRAINING
-    page = queries.group_members(conn, "q1", camp)
+    page = dedupe.group_members(conn, "q1", camp)
     assert {r["id"]: r["how"] for r in page.taken_out} == {c0: "not a duplicate", c1: "moved to another group"}
-    moved = {r["id"]: r["how"] for r in queries.group_members(conn, "q1", training).rows}
+    moved = {r["id"]: r["how"] for r in dedupe.group_members(conn, "q1", training).rows}
     assert moved[c1] == "moved here"
     assert [e["action"] for e in events(conn, "dedupe")] == ["not-duplicate", "move", "move", "move"]
     conn.close()
     rerun(base)
     c = connect(base / "out" / "consult.db")
-    dedupe = {r[0]: (r[1], r[2]) for r in c.execute("SELECT response_id, kind, group_id FROM response_dedupe")}
-    assert dedupe[c0] == ("unique", None)
-    assert dedupe[c1][1] == training and dedupe[d0][1] == dedupe[d1][1] == new
+    outcome = {r[0]: (r[1], r[2]) for r in c.execute("SELECT response_id, kind, group_id FROM response_dedupe")}
+    assert outcome[c0] == ("unique", None)
+    assert outcome[c1][1] == training and outcome[d0][1] == outcome[d1][1] == new
     assert c.execute("SELECT size FROM campaigns WHERE id = ?", (camp,)).fetchone()[0] == 10
     gs = groups(c)
     assert gs[camp].members == gs[camp].machine_size == 10 and gs[new].machine_size == 2
     # the decisions are still there and agree with the analysis now
-    assert all(m.machine_group == m.group for m in queries.memberships(c, "q1").values() if m.decision)
+    assert all(m.machine_group == m.group for m in dedupe.memberships(c, "q1").values() if m.decision)
     c.close()
 
 
 def test_merge_moves_every_member_and_survives_a_rerun(base, conn):
     training, evil = gid_of(conn, "D0"), gid_of(conn, "E0")
-    assert actions.merge_groups(conn, "q1", evil, training, "Ann", expected_version=0) == 2
+    assert dedupe.merge_groups(conn, "q1", evil, training, "Ann", expected_version=0) == 2
     gs = groups(conn)
     assert gs[training].members == 5 and evil not in gs
-    assert queries.dedupe_group(conn, "q1", evil).members == 0  # still reachable by id, empty
+    assert dedupe.dedupe_group(conn, "q1", evil).members == 0  # still reachable by id, empty
     assert {e["action"] for e in events(conn, "dedupe")} == {"merge"}
     merged = [(e["entity_id"], json.loads(e["after_json"])) for e in events(conn, "dedupe-group")]
     assert merged == [(evil, {"members": 0, "merged_into": training}),
                       (training, {"members": 5, "merged_from": evil})]
     with pytest.raises(ConsultError, match="no answers left"):
-        actions.merge_groups(conn, "q1", evil, training, "Ann")
+        dedupe.merge_groups(conn, "q1", evil, training, "Ann")
     conn.close()
     rerun(base)
     c = connect(base / "out" / "consult.db")
@@ -183,41 +183,41 @@ def test_stale_versions_are_refused_and_write_nothing(conn):
     camp = gid_of(conn, "C0")
     c3, c4 = rid(conn, "C3"), rid(conn, "C4")
     seen = groups(conn)[camp].version
-    seen_c4 = queries.dedupe_version(conn, c4)
-    actions.not_duplicate(conn, "q1", [c3], "Bob", expected_versions={c3: 0})
+    seen_c4 = dedupe.dedupe_version(conn, c4)
+    dedupe.not_duplicate(conn, "q1", [c3], "Bob", expected_versions={c3: 0})
     n = len(events(conn, "dedupe"))
-    with pytest.raises(actions.VersionConflict) as err:
-        actions.confirm_group(conn, "q1", camp, "Ann", expected_version=seen)
+    with pytest.raises(answers.VersionConflict) as err:
+        dedupe.confirm_group(conn, "q1", camp, "Ann", expected_version=seen)
     assert err.value.changed_by == "Bob"
-    with pytest.raises(actions.VersionConflict):
-        actions.merge_groups(conn, "q1", camp, gid_of(conn, "D0"), "Ann", expected_version=seen)
-    with pytest.raises(actions.VersionConflict):
-        actions.move_to_group(conn, "q1", [c4, c3], gid_of(conn, "D0"), "Ann", expected_versions={c4: seen_c4, c3: 0})
+    with pytest.raises(answers.VersionConflict):
+        dedupe.merge_groups(conn, "q1", camp, gid_of(conn, "D0"), "Ann", expected_version=seen)
+    with pytest.raises(answers.VersionConflict):
+        dedupe.move_to_group(conn, "q1", [c4, c3], gid_of(conn, "D0"), "Ann", expected_versions={c4: seen_c4, c3: 0})
     assert len(events(conn, "dedupe")) == n and groups(conn)[camp].members == 11
-    assert queries.membership(conn, c4)[1].decision is None  # the whole move was rolled back
+    assert dedupe.membership(conn, c4)[1].decision is None  # the whole move was rolled back
     # against the current versions it goes through
-    assert actions.confirm_group(conn, "q1", camp, "Ann", expected_version=groups(conn)[camp].version) == 11
+    assert dedupe.confirm_group(conn, "q1", camp, "Ann", expected_version=groups(conn)[camp].version) == 11
 
 
 def test_bad_requests_are_refused(conn):
     camp, training = gid_of(conn, "C0"), gid_of(conn, "D0")
     with pytest.raises(ConsultError, match="name"):
-        actions.confirm_group(conn, "q1", camp, " ")
+        dedupe.confirm_group(conn, "q1", camp, " ")
     with pytest.raises(ConsultError, match="no duplicate group"):
-        actions.confirm_group(conn, "q1", "q1:dup-nope", "Ann")
+        dedupe.confirm_group(conn, "q1", "q1:dup-nope", "Ann")
     with pytest.raises(ConsultError, match="no duplicate group"):
-        actions.move_to_group(conn, "q1", [rid(conn, "R1")], "q2:whatever", "Ann")
+        dedupe.move_to_group(conn, "q1", [rid(conn, "R1")], "q2:whatever", "Ann")
     with pytest.raises(ConsultError, match="has no answer"):
-        actions.not_duplicate(conn, "q1", [rid(conn, "R1", "q2")], "Ann")
+        dedupe.not_duplicate(conn, "q1", [rid(conn, "R1", "q2")], "Ann")
     with pytest.raises(ConsultError, match="at least one answer"):
-        actions.not_duplicate(conn, "q1", [], "Ann")
+        dedupe.not_duplicate(conn, "q1", [], "Ann")
     with pytest.raises(ConsultError, match="two different"):
-        actions.merge_groups(conn, "q1", camp, camp, "Ann")
-    actions.not_duplicate(conn, "q1", [rid(conn, "E0")], "Ann")
+        dedupe.merge_groups(conn, "q1", camp, camp, "Ann")
+    dedupe.not_duplicate(conn, "q1", [rid(conn, "E0")], "Ann")
     with pytest.raises(ConsultError, match="at least two"):
-        actions.confirm_group(conn, "q1", gid_of(conn, "E0"), "Ann")
+        dedupe.confirm_group(conn, "q1", gid_of(conn, "E0"), "Ann")
     # an answer that was in no group can be put in one
-    assert actions.move_to_group(conn, "q1", [rid(conn, "R1")], training, "Ann") == training
+    assert dedupe.move_to_group(conn, "q1", [rid(conn, "R1")], training, "Ann") == training
     assert groups(conn)[training].members == 4
 
 
@@ -266,10 +266,10 @@ def test_forms_confirm_take_out_move_put_back_add_and_merge(base, conn):
     r = c.post(group_url(camp), data={"op": "move", "answer": [str(c1)], f"version-{c1}": "0", "target": training})
     assert r.status_code == 200 and f"in group {training}" in r.text
     r = c.post(group_url(camp), data={"op": "put-back", "answer": [str(c0)],
-                                      f"version-{c0}": str(queries.dedupe_version(conn, c0))})
-    assert r.status_code == 200 and queries.membership(conn, c0)[1].group == camp
+                                      f"version-{c0}": str(dedupe.dedupe_version(conn, c0))})
+    assert r.status_code == 200 and dedupe.membership(conn, c0)[1].group == camp
     r = c.post(group_url(training), data={"op": "add", "response": str(r1)})
-    assert r.status_code == 200 and queries.membership(conn, r1)[1].group == training
+    assert r.status_code == 200 and dedupe.membership(conn, r1)[1].group == training
     version = groups(conn)[camp].version
     r = c.post("/q/q1/campaigns", data={"op": "confirm", "group": camp, "version": str(version)})
     assert r.status_code == 200 and "Confirmed group" in r.text and groups(conn)[camp].status == "confirmed"
@@ -299,23 +299,25 @@ def test_forms_need_a_name_same_origin_and_a_current_version(base, conn):
     assert stale.status_code == 409 and "changed by Bob" in stale.text
     again = ann.post(group_url(camp), data={"op": "move", "answer": [str(c3)], f"version-{c3}": "0",
                                             "target": gid_of(conn, "D0")})
-    assert again.status_code == 409 and queries.membership(conn, c3)[1].decision == "not-duplicate"
+    assert again.status_code == 409 and dedupe.membership(conn, c3)[1].decision == "not-duplicate"
     bad = ann.post(group_url(camp), data={"op": "move", "answer": [str(c3)], "target": "q1:nope"})
     assert bad.status_code == 400 and "no duplicate group" in bad.text
 
 
-def test_demo_workspace_groups(tmp_path):
-    """Older workspaces (and the demo) have groups without ``dedupe_groups`` rows; they still work."""
+def test_groups_without_dedupe_group_rows(tmp_path):
+    """Older workspaces have groups without ``dedupe_groups`` rows; they still work."""
     build_demo_workspace(tmp_path, questions=1, answers_per_question=40, random_state=3, texts={1: EVIL})
     conn = connect(tmp_path / "consult.db")
-    gs = queries.dedupe_groups(conn, "q1")
-    camp = next(g for g in gs if g.id == "q1-c1")
+    assert {g.id for g in dedupe.dedupe_groups(conn, "q1")} >= {"q1:c1"}
+    conn.execute("DELETE FROM dedupe_groups")
+    gs = dedupe.dedupe_groups(conn, "q1")
+    camp = next(g for g in gs if g.id == "q1:c1")
     assert camp.campaign and camp.text == "Standard campaign text"
-    assert actions.confirm_group(conn, "q1", "q1-c1", "Ann") == camp.members
-    assert {r[0] for r in conn.execute("SELECT decision FROM dedupe_overrides")} == {"group:q1-c1"}
-    assert queries.dedupe_group(conn, "q1", "q1-c1").status == "confirmed"
+    assert dedupe.confirm_group(conn, "q1", "q1:c1", "Ann") == camp.members
+    assert {r[0] for r in conn.execute("SELECT decision FROM dedupe_overrides")} == {"group:q1:c1"}
+    assert dedupe.dedupe_group(conn, "q1", "q1:c1").status == "confirmed"
     c = TestClient(create_app(tmp_path))
-    assert c.get("/q/q1/campaigns").status_code == 200 and c.get("/q/q1/campaigns/q1-c1").status_code == 200
+    assert c.get("/q/q1/campaigns").status_code == 200 and c.get("/q/q1/campaigns/q1:c1").status_code == 200
 
 
 # --------------------------------------------------------------------------- accessibility (axe-core in Chromium)
@@ -323,7 +325,7 @@ def test_demo_workspace_groups(tmp_path):
 @pytest.mark.browser
 def test_campaign_pages_have_no_axe_violations(browser, base, conn):
     camp = gid_of(conn, "C0")
-    actions.not_duplicate(conn, "q1", [rid(conn, "C0")], "Ann")  # so the "taken out" table shows too
+    dedupe.not_duplicate(conn, "q1", [rid(conn, "C0")], "Ann")  # so the "taken out" table shows too
     with serving(base / "out") as url:
         for path in ("/q/q1/campaigns", f"/q/q1/campaigns/{camp}"):
             assert axe_violations(browser, url + path) == [], path

@@ -6,10 +6,10 @@ import pytest
 from openpyxl import load_workbook
 
 from consult.errors import ConsultError
-from consult.review import actions, queries
+from consult.workspace import answers, codes
 from consult.review.demo import build_demo_workspace
 from consult.review.sheets import FIXED, META, export_xlsx, import_xlsx
-from consult.store import connect
+from consult.workspace.db import connect
 
 
 @pytest.fixture()
@@ -39,10 +39,10 @@ def test_export_layout(conn, tmp_path):
     ws = wb["q1"]
     headers = [c.value for c in ws[1]]
     assert tuple(headers[:4]) == FIXED and headers[-1] == "reviewed"
-    assert set(headers[4:-1]) == {c["id"] for c in queries.codes(conn, "q1")}
+    assert set(headers[4:-1]) == {c["id"] for c in codes.codes(conn, "q1")}
     assert ws.max_row == 9
     assert ws.cell(row=3, column=4).data_type == "s" and ws.cell(row=3, column=4).value.startswith("=HYPERLINK")
-    final = queries.answer_state(conn, 1).final_codes
+    final = answers.answer_state(conn, 1).final_codes
     yes = [h for h in headers[4:-1] if ws.cell(row=2, column=col(ws, h)).value == "Yes"]
     assert sorted(yes) == final
     assert ws.data_validations.dataValidation[0].formula1 == '"Yes"'
@@ -56,13 +56,13 @@ def test_round_trip_applies_only_changed_rows(conn, tmp_path):
     ws.cell(row=2, column=col(ws, "other"), value="Yes")
     ws.cell(row=4, column=col(ws, "reviewed"), value="Yes")
     wb.save(path)
-    before_3 = queries.answer_state(conn, 3)
+    before_3 = answers.answer_state(conn, 3)
     summary = import_xlsx(conn, path, "Carol")
     assert (summary.decisions, summary.reviewed_changes, summary.rows) == (1, 1, 16)
     assert summary.unchanged == 14
-    s1 = queries.answer_state(conn, 1)
+    s1 = answers.answer_state(conn, 1)
     assert s1.decided and "other" in s1.final_codes
-    s3 = queries.answer_state(conn, 3)
+    s3 = answers.answer_state(conn, 3)
     assert s3.reviewed and s3.decided and s3.final_codes == before_3.final_codes
     evs = conn.execute("SELECT reviewer, entity_id, action FROM events ORDER BY id").fetchall()
     assert [tuple(e) for e in evs] == [("Carol", "1", "codes"), ("Carol", "3", "reviewed")]
@@ -92,7 +92,7 @@ def test_changed_text_lists_rows_and_applies_nothing(conn, tmp_path):
     assert "sheet q1, rows 4, 9: answer text changed" in str(err.value)
     assert str(err.value).startswith(str(path))
     assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
-    assert not queries.answer_state(conn, 1).decided
+    assert not answers.answer_state(conn, 1).decided
 
 
 def test_duplicated_and_unknown_rows(conn, tmp_path):
@@ -112,7 +112,7 @@ def test_duplicated_and_unknown_rows(conn, tmp_path):
 
 def test_bad_cell_value_and_conflict_with_web_edit(conn, tmp_path):
     path = export(conn, tmp_path)
-    actions.set_codes(conn, 1, ["choice", "training", "other"], "Ann")  # after the export
+    answers.set_codes(conn, 1, ["choice", "training", "other"], "Ann")  # after the export
     wb = load_workbook(path)
     ws = wb["q1"]
     ws.cell(row=2, column=col(ws, "non-substantive"), value="Yes")
@@ -123,7 +123,7 @@ def test_bad_cell_value_and_conflict_with_web_edit(conn, tmp_path):
     msg = str(err.value)
     assert "row 2: changed in the workspace since the export (by Ann)" in msg
     assert "row 5: cells must be 'Yes' or empty" in msg
-    assert queries.answer_state(conn, 1).final_codes == ["choice", "other", "training"]
+    assert answers.answer_state(conn, 1).final_codes == ["choice", "other", "training"]
 
 
 def test_not_an_export(conn, tmp_path):

@@ -12,10 +12,11 @@ from starlette.testclient import TestClient
 from chromium import axe_violations, serving
 
 from consult.errors import ConsultError
-from consult.review import actions, app as review_app, queries
+from consult.review import app as review_app
+from consult.workspace import answers, code_edits
 from consult.review.app import create_app
 from consult.review.demo import build_demo_workspace
-from consult.store import connect
+from consult.workspace.db import connect
 
 EVIL = 'Fine. <script>alert("pwned")</script><img src=x onerror="alert(2)"> <b>bold</b> & done'
 CODE = "funding"
@@ -25,7 +26,7 @@ CODE = "funding"
 def ws(tmp_path: Path) -> Path:
     build_demo_workspace(tmp_path, questions=2, answers_per_question=30, random_state=4, texts={1: EVIL})
     c = connect(tmp_path / "consult.db")
-    if CODE not in queries.answer_state(c, 1).final_codes:  # answer 1 (the hostile text) is coded A
+    if CODE not in answers.answer_state(c, 1).final_codes:  # answer 1 (the hostile text) is coded A
         c.execute("INSERT INTO suggestions VALUES (1, ?, 0.9, 'demo-1')", (CODE,))
     c.close()
     return tmp_path
@@ -39,8 +40,8 @@ def conn(ws: Path):
 
 
 def coded(conn, code: str = CODE) -> list[int]:
-    f = queries.AnswerFilter(question_id="q1", code=code)
-    return [r["id"] for r in queries.list_answers(conn, f, limit=1000).rows]
+    f = answers.AnswerFilter(question_id="q1", code=code)
+    return [r["id"] for r in answers.list_answers(conn, f, limit=1000).rows]
 
 
 def code_row(conn, cid: str) -> dict:
@@ -58,9 +59,9 @@ def test_split_keeps_moves_or_doubles_each_answer(conn):
     ids = coded(conn)
     assert len(ids) >= 4
     keep, move, both, human = ids[:4]
-    actions.set_codes(conn, human, [CODE, "other"], "Ann")  # a person's decision, moved too
-    untouched = {rid: queries.answer_state(conn, rid).final_codes for rid in ids}
-    new = actions.split_code_answers(conn, "q1", CODE, "Funding for training", "Bob",
+    answers.set_codes(conn, human, [CODE, "other"], "Ann")  # a person's decision, moved too
+    untouched = {rid: answers.answer_state(conn, rid).final_codes for rid in ids}
+    new = code_edits.split_code_answers(conn, "q1", CODE, "Funding for training", "Bob",
                                      {keep: "keep", move: "move", both: "both", human: "move"},
                                      expected_version=1)
     assert new == "funding-for-training"
@@ -68,7 +69,7 @@ def test_split_keeps_moves_or_doubles_each_answer(conn):
     assert b["label"] == "Funding for training" and b["description"] == "Split from Worried about funding."
     assert b["parent"] == code_row(conn, CODE)["parent"] and b["source"] == "reviewer"
     assert code_row(conn, CODE)["status"] == "active" and code_row(conn, CODE)["version"] == 2
-    final = {rid: queries.answer_state(conn, rid) for rid in ids}
+    final = {rid: answers.answer_state(conn, rid) for rid in ids}
     assert final[keep].final_codes == untouched[keep] and not final[keep].decided
     assert final[move].final_codes == sorted((set(untouched[move]) - {CODE}) | {new}) and final[move].decided
     assert final[both].final_codes == sorted(set(untouched[both]) | {new})
@@ -83,37 +84,37 @@ def test_split_keeps_moves_or_doubles_each_answer(conn):
 
 def test_a_stale_answer_rolls_the_whole_split_back(conn):
     a, b = coded(conn)[:2]
-    versions = {a: queries.answer_state(conn, a).version, b: queries.answer_state(conn, b).version}
-    actions.set_quote(conn, b, "Ann", True)  # someone else touches answer b meanwhile
+    versions = {a: answers.answer_state(conn, a).version, b: answers.answer_state(conn, b).version}
+    answers.set_quote(conn, b, "Ann", True)  # someone else touches answer b meanwhile
     n_events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-    with pytest.raises(actions.VersionConflict) as err:
-        actions.split_code_answers(conn, "q1", CODE, "New one", "Bob", {a: "move", b: "both"}, versions=versions)
+    with pytest.raises(answers.VersionConflict) as err:
+        code_edits.split_code_answers(conn, "q1", CODE, "New one", "Bob", {a: "move", b: "both"}, versions=versions)
     assert err.value.changed_by == "Ann" and err.value.entity_id == b
     assert conn.execute("SELECT COUNT(*) FROM codes WHERE id = 'new-one'").fetchone()[0] == 0
-    assert CODE in queries.answer_state(conn, a).final_codes and not queries.answer_state(conn, a).decided
+    assert CODE in answers.answer_state(conn, a).final_codes and not answers.answer_state(conn, a).decided
     assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == n_events
-    with pytest.raises(actions.VersionConflict):
-        actions.split_code_answers(conn, "q1", CODE, "New one", "Bob", {}, expected_version=99)
+    with pytest.raises(answers.VersionConflict):
+        code_edits.split_code_answers(conn, "q1", CODE, "New one", "Bob", {}, expected_version=99)
 
 
 def test_bad_splits_are_refused(conn):
     a = coded(conn)[0]
     with pytest.raises(ConsultError, match="unknown choice"):
-        actions.split_code_answers(conn, "q1", CODE, "New", "Bob", {a: "drop"})
+        code_edits.split_code_answers(conn, "q1", CODE, "New", "Bob", {a: "drop"})
     with pytest.raises(ConsultError, match="needs a label"):
-        actions.split_code_answers(conn, "q1", CODE, "  ", "Bob", {a: "move"})
+        code_edits.split_code_answers(conn, "q1", CODE, "  ", "Bob", {a: "move"})
     with pytest.raises(ConsultError, match="already has a code"):
-        actions.split_code_answers(conn, "q1", CODE, "Worried about funding", "Bob", {a: "move"})
+        code_edits.split_code_answers(conn, "q1", CODE, "Worried about funding", "Bob", {a: "move"})
     with pytest.raises(ConsultError, match="name"):
-        actions.split_code_answers(conn, "q1", CODE, "New", "", {a: "move"})
-    not_coded = next(r for r in range(1, 31) if CODE not in queries.answer_state(conn, r).final_codes)
+        code_edits.split_code_answers(conn, "q1", CODE, "New", "", {a: "move"})
+    not_coded = next(r for r in range(1, 31) if CODE not in answers.answer_state(conn, r).final_codes)
     with pytest.raises(ConsultError, match="no longer coded"):
-        actions.split_code_answers(conn, "q1", CODE, "New", "Bob", {not_coded: "move"})
+        code_edits.split_code_answers(conn, "q1", CODE, "New", "Bob", {not_coded: "move"})
     with pytest.raises(ConsultError, match="has no answer"):
-        actions.split_code_answers(conn, "q1", CODE, "New", "Bob", {31: "move"})  # an answer to q2
-    actions.delete_code(conn, "q1", "training", "Bob")
+        code_edits.split_code_answers(conn, "q1", CODE, "New", "Bob", {31: "move"})  # an answer to q2
+    code_edits.delete_code(conn, "q1", "training", "Bob")
     with pytest.raises(ConsultError, match="not active"):
-        actions.split_code_answers(conn, "q1", "training", "New", "Bob", {})
+        code_edits.split_code_answers(conn, "q1", "training", "New", "Bob", {})
     assert code_events(conn) == [("q1:training", "delete")]
 
 
@@ -174,10 +175,10 @@ def test_choices_survive_paging_and_apply_in_one_go(ws, conn, monkeypatch):
     data = form_of(back.text) | {"label": "Funding for staff", "op": "apply"}
     done = c.post(URL, data=data)
     assert done.status_code == 200 and "new code funding-for-staff; 1 answers moved to it, 1 have both" in done.text
-    assert "funding" not in queries.answer_state(conn, ids[0]).final_codes
-    assert "funding-for-staff" in queries.answer_state(conn, ids[0]).final_codes
-    assert {"funding", "funding-for-staff"} <= set(queries.answer_state(conn, ids[4]).final_codes)
-    assert all("funding-for-staff" not in queries.answer_state(conn, r).final_codes for r in ids if r not in (ids[0], ids[4]))
+    assert "funding" not in answers.answer_state(conn, ids[0]).final_codes
+    assert "funding-for-staff" in answers.answer_state(conn, ids[0]).final_codes
+    assert {"funding", "funding-for-staff"} <= set(answers.answer_state(conn, ids[4]).final_codes)
+    assert all("funding-for-staff" not in answers.answer_state(conn, r).final_codes for r in ids if r not in (ids[0], ids[4]))
 
 
 def test_apply_needs_a_name_and_reports_a_conflict(ws, conn):
@@ -191,7 +192,7 @@ def test_apply_needs_a_name_and_reports_a_conflict(ws, conn):
     ann = client(ws)
     page = ann.get(URL).text
     version = re.search(rf'name="version-{ids[0]}" value="(\d+)"', page).group(1)
-    actions.set_codes(conn, ids[0], [CODE, "other"], "Bob")  # Bob changes it meanwhile
+    answers.set_codes(conn, ids[0], [CODE, "other"], "Bob")  # Bob changes it meanwhile
     data = {"op": "apply", "label": "Funding for staff", "code_version": "1", "first": str(ids[0]),
             f"choice-{ids[0]}": "move", f"version-{ids[0]}": version}
     r = ann.post(URL, data=data)
@@ -202,7 +203,7 @@ def test_apply_needs_a_name_and_reports_a_conflict(ws, conn):
     fresh = re.search(rf'name="version-{ids[0]}" value="(\d+)"', r.text).group(1)
     assert fresh != version
     ok = ann.post(URL, data=data | {f"version-{ids[0]}": fresh})
-    assert ok.status_code == 200 and queries.answer_state(conn, ids[0]).final_codes == ["funding-for-staff", "other"]
+    assert ok.status_code == 200 and answers.answer_state(conn, ids[0]).final_codes == ["funding-for-staff", "other"]
     bad = ann.post(URL, data={"op": "apply", "label": ""})
     assert bad.status_code == 400 and "needs a label" in bad.text
 
@@ -237,9 +238,9 @@ def test_split_in_a_browser(browser, server, conn):
     page.wait_for_selector("#message")
     assert "new code funding-for-staff" in page.locator("#message").inner_text()
     assert page.locator("#code-funding-for-staff").count() == 1
-    moved = set(queries.answer_state(conn, ids[0]).final_codes)
+    moved = set(answers.answer_state(conn, ids[0]).final_codes)
     assert "funding-for-staff" in moved and CODE not in moved
-    assert {CODE, "funding-for-staff"} <= set(queries.answer_state(conn, ids[1]).final_codes)
+    assert {CODE, "funding-for-staff"} <= set(answers.answer_state(conn, ids[1]).final_codes)
     assert dialogs == []
     ctx.close()
 

@@ -11,7 +11,7 @@ import pytest
 
 from consult.load import load
 from consult.pipeline import analyse
-from consult.store import connect
+from consult.workspace.db import connect
 
 SAMPLE = Path(__file__).resolve().parent.parent / "responses" / "advocacy-standards"
 

@@ -11,8 +11,9 @@ import pytest
 from consult.errors import ConsultError
 from consult.pipeline import analyse, check_settings
 from consult.config import load_config
-from consult.store import connect, now, transaction
-from consult.tune import FineTuner, TunedCache, training_key, training_set, tuned_probabilities
+from consult.workspace.db import connect, now, transaction
+from consult.tune import FineTuner, training_key, training_set, tuned_probabilities
+from consult.workspace.caches import TunedCache
 from test_pipeline import write_codebook
 
 TRANSPORT = [
@@ -108,7 +109,7 @@ def test_training_key_changes_with_what_was_learnt() -> None:
 
 
 def test_tuned_probabilities_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = sqlite3.connect(tmp_path / "x.db")
+    conn = connect(tmp_path / "x.db")
     texts, labels = training_data()
     answers = ["The ambulance was two hours late.", "The nurses were so kind to my mum."]
     first = tuned_probabilities(conn, "q1", small_tuner(epochs=1), "m", texts, labels, CLASSES, answers)

@@ -11,7 +11,6 @@ import hmac
 import io
 import ipaddress
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -27,30 +26,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from consult.errors import ConsultError
-from consult.review import actions, queries
-from consult.review.actions import VersionConflict
-from consult.store import DB_NAME, connect, open_workspace
+from consult.workspace import answers, code_edits, codes, dedupe, events, responses, themes
+from consult.workspace.answers import VersionConflict
+from consult.workspace.db import Workspace
 
 HERE = Path(__file__).parent
 REVIEWER_COOKIE = "consult_reviewer"
 TOKEN_COOKIE = "consult_token"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-
-
-class Workspace:
-    """One SQLite connection per thread to the workspace database."""
-
-    def __init__(self, db_path: Path) -> None:
-        self.db_path = db_path
-        self._local = threading.local()
-        self.conn()  # opens and migrates the workspace
-
-    def conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = connect(self.db_path)
-        return conn
 
 
 def _env() -> jinja2.Environment:
@@ -110,7 +94,7 @@ def _ws(request: Request) -> sqlite3.Connection:
 def _reviewer(request: Request) -> str | None:
     name = request.cookies.get(REVIEWER_COOKIE)
     try:
-        return actions.check_reviewer(name) if name else None
+        return answers.check_reviewer(name) if name else None
     except ConsultError:
         return None
 
@@ -121,15 +105,14 @@ def _render(request: Request, name: str, context: dict[str, Any], status_code: i
 
 
 def _consultation(request: Request) -> dict[str, Any]:
-    row = _ws(request).execute("SELECT id, title, organisation FROM consultation LIMIT 1").fetchone()
-    return dict(row) if row else {"id": "", "title": "Consultation", "organisation": ""}
+    return responses.consultation(_ws(request))
 
 
 def _not_found(request: Request, what: str) -> Response:
     return _render(request, "message.html", {"title": "Not found", "message": what}, status_code=404)
 
 
-def _filters(params, question_id: str | None = None) -> queries.AnswerFilter:
+def _filters(params, question_id: str | None = None) -> answers.AnswerFilter:
     def text(key: str) -> str | None:
         value = (params.get(key) or "").strip()
         return value or None
@@ -143,7 +126,7 @@ def _filters(params, question_id: str | None = None) -> queries.AnswerFilter:
         except ValueError:
             return None
 
-    return queries.AnswerFilter(
+    return answers.AnswerFilter(
         question_id=question_id or text("question"),
         code=text("code"),
         max_confidence=number("conf", float),
@@ -156,7 +139,7 @@ def _filters(params, question_id: str | None = None) -> queries.AnswerFilter:
     )
 
 
-def _filters_qs(f: queries.AnswerFilter) -> str:
+def _filters_qs(f: answers.AnswerFilter) -> str:
     pairs = {
         "question": f.question_id, "code": f.code,
         "conf": None if f.max_confidence is None else f"{f.max_confidence:g}",
@@ -184,7 +167,7 @@ def _local_path(url: str) -> str:
 
 
 async def overview(request: Request) -> Response:
-    qs = queries.questions(_ws(request))
+    qs = answers.questions(_ws(request))
     total = sum(q["with_text"] for q in qs)
     done = sum(q["reviewed"] for q in qs)
     return _render(request, "overview.html", {"questions": qs, "total": total, "done": done})
@@ -195,7 +178,7 @@ async def reviewer_page(request: Request) -> Response:
         form = await request.form()
         nxt = _local_path(str(form.get("next") or "/"))
         try:
-            name = actions.check_reviewer(str(form.get("name") or ""))
+            name = answers.check_reviewer(str(form.get("name") or ""))
         except ConsultError as exc:
             return _render(request, "reviewer.html", {"next": nxt, "error": exc.message}, 400)
         response = RedirectResponse(nxt, status_code=303)
@@ -207,24 +190,24 @@ async def reviewer_page(request: Request) -> Response:
 async def question_page(request: Request) -> Response:
     conn = _ws(request)
     qid = request.path_params["qid"]
-    q = queries.question(conn, qid)
+    q = answers.question(conn, qid)
     if q is None:
         return _not_found(request, f"No question {qid}.")
-    progress = next(iter(queries.questions(conn, qid)), None)
+    progress = next(iter(answers.questions(conn, qid)), None)
     return _render(request, "question.html", {
         "q": q,
         "progress": progress,
-        "codes": queries.codes(conn, qid),
-        "counts": queries.code_counts(conn, qid),
-        "themes": queries.themes(conn, qid),
-        "queue": queries.review_queue(conn, qid, 20),
+        "codes": codes.codes(conn, qid),
+        "counts": codes.code_counts(conn, qid),
+        "themes": themes.theme_counts(conn, qid),
+        "queue": answers.review_queue(conn, qid, 20),
     })
 
 
 async def answers_page(request: Request) -> Response:
     conn = _ws(request)
     qid = request.path_params["qid"]
-    q = queries.question(conn, qid)
+    q = answers.question(conn, qid)
     if q is None:
         return _not_found(request, f"No question {qid}.")
     f = _filters(request.query_params, qid)
@@ -235,29 +218,29 @@ async def answers_page(request: Request) -> Response:
         except (KeyError, ValueError):
             return None
 
-    page = queries.list_answers(conn, f, after=num("after"), before=num("before"))
+    page = answers.list_answers(conn, f, after=num("after"), before=num("before"))
     return _render(request, "answers.html", {
         "q": q, "page": page, "f": f, "qs": _filters_qs(f),
-        "codes": queries.codes(conn, qid), "choices": queries.filter_choices(conn, qid),
+        "codes": codes.codes(conn, qid), "choices": answers.filter_choices(conn, qid),
     })
 
 
-def _answer_context(conn: sqlite3.Connection, rid: int, f: queries.AnswerFilter) -> dict[str, Any] | None:
-    detail = queries.answer_detail(conn, rid)
+def _answer_context(conn: sqlite3.Connection, rid: int, f: answers.AnswerFilter) -> dict[str, Any] | None:
+    detail = answers.answer_detail(conn, rid)
     if detail is None:
         return None
     state = detail["state"]
     return {
         "d": detail,
         "s": state,
-        "q": queries.question(conn, state.question_id),
-        "codes": queries.codes(conn, state.question_id),
-        "labels": {c["id"]: c["label"] for c in queries.codes(conn, state.question_id, include_inactive=True)},
+        "q": answers.question(conn, state.question_id),
+        "codes": codes.codes(conn, state.question_id),
+        "labels": {c["id"]: c["label"] for c in codes.codes(conn, state.question_id, include_inactive=True)},
         "qs": _filters_qs(f),
-        "next_id": queries.neighbour(conn, f, rid, forward=True),
-        "prev_id": queries.neighbour(conn, f, rid, forward=False),
+        "next_id": answers.neighbour(conn, f, rid, forward=True),
+        "prev_id": answers.neighbour(conn, f, rid, forward=False),
         "form": {"codes": set(state.final_codes), "reviewed": state.reviewed, "quote": state.quote},
-        "history": queries.events(conn, queries.EventFilter(entity="answer", entity_id=str(rid)), limit=20),
+        "history": events.events(conn, events.EventFilter(entity="answer", entity_id=str(rid)), limit=20),
         "conflict": None,
         "error": None,
     }
@@ -305,21 +288,21 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
                 "reviewed": form.get("reviewed") == "1",
                 "quote": form.get("quote") == "1",
             }
-            actions.update_answer(conn, rid, name, expected_version=version, **intended)
+            answers.update_answer(conn, rid, name, expected_version=version, **intended)
         elif op == "revert":
-            actions.update_answer(conn, rid, name, expected_version=version, revert_to_model=True)
+            answers.update_answer(conn, rid, name, expected_version=version, revert_to_model=True)
         elif op == "redact":
             text = str(form.get("redact_text") or "")
             start, end = str(form.get("start") or "").strip(), str(form.get("end") or "").strip()
             if text:
-                actions.add_redaction(conn, rid, name, text=text, expected_version=version)
+                answers.add_redaction(conn, rid, name, text=text, expected_version=version)
             elif start and end:
-                actions.add_redaction(conn, rid, name, start=int(start), end=int(end), expected_version=version)
+                answers.add_redaction(conn, rid, name, start=int(start), end=int(end), expected_version=version)
             else:
                 raise ConsultError("select the text to redact, or type it exactly")
         elif op == "unredact":
             start_s, end_s = str(form.get("span", "")).split("-", 1)
-            actions.remove_redaction(conn, rid, name, [int(start_s), int(end_s)], expected_version=version)
+            answers.remove_redaction(conn, rid, name, [int(start_s), int(end_s)], expected_version=version)
         else:
             raise ConsultError(f"unknown action {op!r}")
     except VersionConflict as exc:
@@ -328,15 +311,15 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
         ctx["conflict"] = {
             "by": exc.changed_by,
             "your_version": version,
-            "changes": queries.events_since(conn, "answer", rid, version or 0),
+            "changes": events.events_since(conn, "answer", rid, version or 0),
             "op": op,
         }
         if intended:
-            base = queries.state_at(conn, rid, version or 0)
+            base = answers.state_at(conn, rid, version or 0)
             state = ctx["s"]
             current = {"codes": state.final_codes, "reviewed": state.reviewed, "quote": state.quote}
             if base is not None:
-                ctx["form"] = queries.rebase(base, current, intended)
+                ctx["form"] = answers.rebase(base, current, intended)
                 ctx["conflict"]["added"] = sorted(set(intended["codes"]) - set(base["codes"]))
                 ctx["conflict"]["removed"] = sorted(set(base["codes"]) - set(intended["codes"]))
         return _render(request, "answer.html", ctx, status_code=409)
@@ -347,7 +330,7 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
         return _render(request, "answer.html", ctx, status_code=400)
     target = rid
     if op == "save-next":
-        target = queries.neighbour(conn, f, rid) or rid
+        target = answers.neighbour(conn, f, rid) or rid
     qs = _filters_qs(f)
     return RedirectResponse(f"/a/{target}?{qs + '&' if qs else ''}saved=1", status_code=303)
 
@@ -361,7 +344,7 @@ def _parse_qs(qs: str):
 async def codebook_page(request: Request) -> Response:
     conn = _ws(request)
     qid = request.path_params["qid"]
-    q = queries.question(conn, qid)
+    q = answers.question(conn, qid)
     if q is None:
         return _not_found(request, f"No question {qid}.")
     error = message = None
@@ -375,26 +358,26 @@ async def codebook_page(request: Request) -> Response:
         code = str(form.get("code") or "")
         try:
             if op == "add":
-                new = actions.add_code(conn, qid, str(form.get("label") or ""), name,
+                new = code_edits.add_code(conn, qid, str(form.get("label") or ""), name,
                                        description=str(form.get("description") or ""),
                                        parent=str(form.get("parent") or "") or None)
                 message = f"Added code {new}."
             elif op == "edit":
                 version = str(form.get("version") or "")
-                actions.edit_code(conn, qid, code, name, label=str(form.get("label") or ""),
+                code_edits.edit_code(conn, qid, code, name, label=str(form.get("label") or ""),
                                   description=str(form.get("description") or ""),
                                   expected_version=int(version) if version else None)
                 message = f"Saved code {code}."
             elif op == "merge":
                 sources = [str(s) for s in form.getlist("sources")]
-                moved = actions.merge_codes(conn, qid, sources, str(form.get("into") or ""), name)
+                moved = code_edits.merge_codes(conn, qid, sources, str(form.get("into") or ""), name)
                 message = f"Merged {', '.join(sources)} into {form.get('into')}; {moved} coded answers moved."
             elif op == "split":
                 labels = str(form.get("labels") or "").splitlines()
-                new_ids = actions.split_code(conn, qid, code, labels, name)
+                new_ids = code_edits.split_code(conn, qid, code, labels, name)
                 message = f"Split {code} into {', '.join(new_ids)}."
             elif op == "delete":
-                moved = actions.delete_code(conn, qid, code, name, reassign_to=str(form.get("reassign_to") or "") or None)
+                moved = code_edits.delete_code(conn, qid, code, name, reassign_to=str(form.get("reassign_to") or "") or None)
                 message = f"Deleted {code}; {moved} coded answers changed."
             else:
                 raise ConsultError(f"unknown action {op!r}")
@@ -409,17 +392,17 @@ async def codebook_page(request: Request) -> Response:
 
 def _render_codebook(request: Request, conn: sqlite3.Connection, q: dict[str, Any], *,
                      error: str | None = None, message: str | None = None, status: int = 200) -> Response:
-    all_codes = queries.codes(conn, q["id"], include_inactive=True)
+    all_codes = codes.codes(conn, q["id"], include_inactive=True)
     return _render(request, "codebook.html", {
         "q": q, "codes": [c for c in all_codes if c["status"] == "active"],
         "inactive": [c for c in all_codes if c["status"] != "active"],
-        "counts": queries.code_counts(conn, q["id"]), "error": error, "message": message,
+        "counts": codes.code_counts(conn, q["id"]), "error": error, "message": message,
     }, status)
 
 
 # --------------------------------------------------------------------------- split a code, answer by answer
 
-SPLIT_PAGE_SIZE = queries.PAGE_SIZE
+SPLIT_PAGE_SIZE = answers.PAGE_SIZE
 
 
 def _int(value: Any) -> int | None:
@@ -448,8 +431,8 @@ def _carried(form) -> tuple[dict[int, str], dict[int, int]]:
 async def split_page(request: Request) -> Response:
     conn = _ws(request)
     qid, code_id = request.path_params["qid"], request.path_params["code"]
-    q = queries.question(conn, qid)
-    code = next((c for c in queries.codes(conn, qid) if c["id"] == code_id), None) if q else None
+    q = answers.question(conn, qid)
+    code = next((c for c in codes.codes(conn, qid) if c["id"] == code_id), None) if q else None
     if q is None or code is None:
         return _not_found(request, f"No active code {code_id} in question {qid}.")
     choices: dict[int, str] = {}
@@ -472,14 +455,14 @@ async def split_page(request: Request) -> Response:
             if denied:
                 return denied
             try:
-                new_id = actions.split_code_answers(
+                new_id = code_edits.split_code_answers(
                     conn, qid, code_id, fields["label"], name, choices, description=fields["description"],
                     versions={r: versions[r] for r in choices if r in versions},
                     expected_version=fields["version"])
             except VersionConflict as exc:
                 error, status = f"{exc.message}. Its codes now read as below; check your choice and apply again.", 409
                 if exc.entity == "answer":
-                    state = queries.answer_state(conn, int(exc.entity_id))
+                    state = answers.answer_state(conn, int(exc.entity_id))
                     if state is not None:
                         versions[state.response_id] = state.version
                 else:
@@ -495,7 +478,7 @@ async def split_page(request: Request) -> Response:
             after = first - 1 if first is not None else None  # show the same page again
         else:
             error, status = f"unknown action {op!r}", 400
-    page = queries.list_answers(conn, queries.AnswerFilter(question_id=qid, code=code_id),
+    page = answers.list_answers(conn, answers.AnswerFilter(question_id=qid, code=code_id),
                                 after=after, before=before, limit=SPLIT_PAGE_SIZE)
     shown = {r["id"] for r in page.rows}
     for r in page.rows:
@@ -505,7 +488,7 @@ async def split_page(request: Request) -> Response:
     carried = [(rid, c, versions.get(rid)) for rid, c in sorted(choices.items()) if rid not in shown]
     return _render(request, "split.html", {
         "q": q, "code": code, "page": page, "carried": carried, "fields": fields,
-        "error": error, "labels": {c["id"]: c["label"] for c in queries.codes(conn, qid, include_inactive=True)},
+        "error": error, "labels": {c["id"]: c["label"] for c in codes.codes(conn, qid, include_inactive=True)},
         "chosen": {"move": sum(1 for c in choices.values() if c == "move"),
                    "both": sum(1 for c in choices.values() if c == "both")},
     }, status)
@@ -513,7 +496,7 @@ async def split_page(request: Request) -> Response:
 
 # --------------------------------------------------------------------------- duplicate groups and campaigns
 
-GROUP_PAGE_SIZE = queries.PAGE_SIZE
+GROUP_PAGE_SIZE = answers.PAGE_SIZE
 
 
 def _ids(values) -> list[int]:
@@ -523,7 +506,7 @@ def _ids(values) -> list[int]:
 async def campaigns_page(request: Request) -> Response:
     conn = _ws(request)
     qid = request.path_params["qid"]
-    q = queries.question(conn, qid)
+    q = answers.question(conn, qid)
     if q is None:
         return _not_found(request, f"No question {qid}.")
     error = message = None
@@ -538,11 +521,11 @@ async def campaigns_page(request: Request) -> Response:
         try:
             if op == "confirm":
                 gid = str(form.get("group") or "")
-                n = actions.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
+                n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
                 message = f"Confirmed group {gid}; {n} answers recorded as decided."
             elif op == "merge":
                 source, into = str(form.get("source") or ""), str(form.get("into") or "")
-                n = actions.merge_groups(conn, qid, source, into, name,
+                n = dedupe.merge_groups(conn, qid, source, into, name,
                                          expected_version=_version(form.get(f"version-{source}")))
                 message = f"Merged group {source} into {into}; {n} answers moved."
             else:
@@ -551,7 +534,7 @@ async def campaigns_page(request: Request) -> Response:
             error, status = f"{exc.message}. The groups now read as below.", 409
         except ConsultError as exc:
             error, status = exc.message, 400
-    groups = queries.dedupe_groups(conn, qid)
+    groups = dedupe.dedupe_groups(conn, qid)
     pages = max(1, -(-len(groups) // GROUP_PAGE_SIZE))
     number = min(number, pages)
     return _render(request, "campaigns.html", {
@@ -571,8 +554,8 @@ def _version(value: Any) -> int:
 async def group_page(request: Request) -> Response:
     conn = _ws(request)
     qid, gid = request.path_params["qid"], request.path_params["gid"]
-    q = queries.question(conn, qid)
-    group = queries.dedupe_group(conn, qid, gid) if q else None
+    q = answers.question(conn, qid)
+    group = dedupe.dedupe_group(conn, qid, gid) if q else None
     if q is None or group is None:
         return _not_found(request, f"No duplicate group {gid} in question {qid}.")
     error = message = None
@@ -585,27 +568,27 @@ async def group_page(request: Request) -> Response:
         op = str(form.get("op") or "")
         try:
             if op == "confirm":
-                n = actions.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
+                n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
                 message = f"Confirmed this group; {n} answers recorded as decided."
             elif op == "merge":
                 into = str(form.get("into") or "")
-                n = actions.merge_groups(conn, qid, gid, into, name, expected_version=_version(form.get("version")))
+                n = dedupe.merge_groups(conn, qid, gid, into, name, expected_version=_version(form.get("version")))
                 message = f"Merged this group into {into}; {n} answers moved."
             elif op in ("not-duplicate", "move", "put-back"):
                 ids = _ids(form.getlist("answer"))
                 versions = {rid: v for rid in ids if (v := _int(form.get(f"version-{rid}"))) is not None}
                 if op == "not-duplicate":
-                    n = actions.not_duplicate(conn, qid, ids, name, expected_versions=versions)
+                    n = dedupe.not_duplicate(conn, qid, ids, name, expected_versions=versions)
                     message = f"{n} answers marked as not duplicates."
                 else:
                     target = gid if op == "put-back" else str(form.get("target") or "")
-                    moved_to = actions.move_to_group(conn, qid, ids, target, name, expected_versions=versions)
+                    moved_to = dedupe.move_to_group(conn, qid, ids, target, name, expected_versions=versions)
                     message = f"Put {len(ids)} answers in group {moved_to}."
             elif op == "add":
                 rid = _int(form.get("response"))
                 if rid is None:
                     raise ConsultError("give the number of the answer to put in this group")
-                actions.move_to_group(conn, qid, [rid], gid, name)
+                dedupe.move_to_group(conn, qid, [rid], gid, name)
                 message = f"Put answer {rid} in this group."
             else:
                 raise ConsultError(f"unknown action {op!r}")
@@ -613,18 +596,18 @@ async def group_page(request: Request) -> Response:
             error, status = f"{exc.message}. The group now reads as below.", 409
         except ConsultError as exc:
             error, status = exc.message, 400
-        group = queries.dedupe_group(conn, qid, gid) or group
-    members = queries.group_members(conn, qid, gid, after=_int(request.query_params.get("after")),
+        group = dedupe.dedupe_group(conn, qid, gid) or group
+    members = dedupe.group_members(conn, qid, gid, after=_int(request.query_params.get("after")),
                                     before=_int(request.query_params.get("before")), limit=GROUP_PAGE_SIZE)
     return _render(request, "group.html", {
         "q": q, "g": group, "members": members, "error": error, "message": message,
-        "others": [o for o in queries.dedupe_groups(conn, qid) if o.id != gid],
-        "history": queries.events(conn, queries.EventFilter(entity="dedupe-group", entity_id=gid), limit=20),
+        "others": [o for o in dedupe.dedupe_groups(conn, qid) if o.id != gid],
+        "history": events.events(conn, events.EventFilter(entity="dedupe-group", entity_id=gid), limit=20),
     }, status)
 
 
-def _event_filter(params) -> queries.EventFilter:
-    return queries.EventFilter(**{k: (params.get(k) or "").strip() or None
+def _event_filter(params) -> events.EventFilter:
+    return events.EventFilter(**{k: (params.get(k) or "").strip() or None
                                   for k in ("reviewer", "entity", "entity_id", "action", "since")})
 
 
@@ -634,7 +617,7 @@ async def audit_page(request: Request) -> Response:
         before = int(request.query_params["before"]) if request.query_params.get("before") else None
     except ValueError:
         before = None
-    evs = queries.events(_ws(request), f, limit=100, before=before)
+    evs = events.events(_ws(request), f, limit=100, before=before)
     qs = urlencode({k: v for k, v in vars(f).items() if v})
     return _render(request, "audit.html", {"events": evs, "f": f, "qs": qs,
                                            "more": evs[-1]["id"] if len(evs) == 100 else None})
@@ -647,7 +630,7 @@ def _csv_cell(value: Any) -> Any:
 
 
 async def audit_csv(request: Request) -> Response:
-    evs = queries.events(_ws(request), _event_filter(request.query_params), limit=None)
+    evs = events.events(_ws(request), _event_filter(request.query_params), limit=None)
     buf = io.StringIO()
     w = csv.writer(buf)
     cols = ["id", "at", "reviewer", "entity", "entity_id", "action", "before_json", "after_json"]
@@ -660,7 +643,6 @@ async def audit_csv(request: Request) -> Response:
 
 def create_app(outdir: str | Path, *, token: str | None = None) -> Starlette:
     """The review app for the workspace in ``outdir``."""
-    open_workspace(outdir).close()  # a ConsultError now rather than on the first request
     app = Starlette(
         routes=[
             Route("/", overview),
@@ -678,7 +660,7 @@ def create_app(outdir: str | Path, *, token: str | None = None) -> Starlette:
         ],
         middleware=[Middleware(Guard)],
     )
-    app.state.workspace = Workspace(Path(outdir) / DB_NAME)
+    app.state.workspace = Workspace(outdir)
     app.state.templates = Jinja2Templates(env=_env())
     app.state.token = token
     return app

@@ -27,9 +27,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from consult.errors import ConsultError
 from consult.files import atomic_write_bytes
-from consult.review import queries
-from consult.review.actions import check_reviewer, update_answer
-from consult.store import transaction
+from consult.workspace import answers
+from consult.workspace.answers import check_reviewer, update_answer
+from consult.workspace.codes import codes as workspace_codes
+from consult.workspace.codes import final_codes
+from consult.workspace.db import transaction
 
 META = "_meta"
 FIXED = ("response_id", "respondent_group", "closed_answer", "answer_text")
@@ -75,10 +77,10 @@ def export_xlsx(conn: sqlite3.Connection, path: str | Path) -> Path:
     meta.append(["format", FORMAT])
     meta.append(["sheet", "question_id", "response_id", "text_sha256", "version"])
     taken: set[str] = set()
-    for q in queries.questions(conn):
+    for q in answers.questions(conn):
         if not q["with_text"]:
             continue
-        codes = queries.codes(conn, q["id"])
+        codes = workspace_codes(conn, q["id"])
         title = _sheet_title(q["id"], taken)
         ws = wb.create_sheet(title)
         headers = [*FIXED, *(c["id"] for c in codes), REVIEWED]
@@ -89,13 +91,7 @@ def export_xlsx(conn: sqlite3.Connection, path: str | Path) -> Path:
             ws.cell(row=1, column=col).comment = Comment(cell_text(c["label"]), "consult")
         ws.freeze_panes = "E2"
         ws.column_dimensions["D"].width = 80
-        rows = conn.execute(
-            "SELECT r.id, r.option, r.text, p.grp, COALESCE(s.reviewed, 0) AS reviewed, COALESCE(s.version, 0) AS version"
-            " FROM responses r LEFT JOIN respondents p ON p.id = r.respondent_id"
-            " LEFT JOIN review_state s ON s.response_id = r.id"
-            " WHERE r.question_id = ? AND r.text IS NOT NULL AND r.text != '' ORDER BY r.id",
-            (q["id"],),
-        ).fetchall()
+        rows = answers.export_rows(conn, q["id"])
         finals = _final_codes(conn, q["id"])
         n = 1
         for n, r in enumerate(rows, start=2):
@@ -125,17 +121,7 @@ def export_xlsx(conn: sqlite3.Connection, path: str | Path) -> Path:
 
 
 def _final_codes(conn: sqlite3.Connection, question_id: str) -> dict[int, set[str]]:
-    cmap = queries.code_map(conn, question_id)
-    out: dict[int, set[str]] = defaultdict(set)
-    for r in conn.execute(
-        "SELECT f.response_id, f.code_id FROM final_codes f JOIN responses r ON r.id = f.response_id"
-        " WHERE r.question_id = ?",
-        (question_id,),
-    ):
-        target = cmap.get(r[1], r[1])
-        if target is not None:
-            out[r[0]].add(target)
-    return out
+    return {rid: set(codes) for rid, codes in final_codes(conn, question_id=question_id).items()}
 
 
 @dataclass
@@ -212,7 +198,7 @@ def _import(conn: sqlite3.Connection, wb, path: Path, reviewer: str) -> ImportSu
         if title == META:
             continue
         question_id = sheet_question.get(title) or title
-        if queries.question(conn, question_id) is None:
+        if answers.question(conn, question_id) is None:
             errors.append(f"sheet {title}: no question {question_id!r} in the workspace")
             continue
         summary.sheets += 1
@@ -224,7 +210,7 @@ def _import(conn: sqlite3.Connection, wb, path: Path, reviewer: str) -> ImportSu
             errors.append(f"sheet {title}: the header row must start {', '.join(FIXED)} and end {REVIEWED}")
             continue
         code_cols = header[len(FIXED):-1]
-        active = {c["id"] for c in queries.codes(conn, question_id)}
+        active = {c["id"] for c in workspace_codes(conn, question_id)}
         unknown = [c for c in code_cols if c not in active]
         if unknown:
             errors.append(f"sheet {title}: unknown code{'s' if len(unknown) > 1 else ''} "
@@ -251,7 +237,7 @@ def _import(conn: sqlite3.Connection, wb, path: Path, reviewer: str) -> ImportSu
                     problems[(title, "duplicated rows (same response_id)")].append(seen[rid][1])
                 continue
             seen[rid] = (title, n)
-            current = queries.answer_state(conn, rid)
+            current = answers.answer_state(conn, rid)
             if current is None or current.question_id != question_id or (title, rid) not in meta:
                 problems[(title, "unknown response ids")].append(n)
                 continue
@@ -283,7 +269,7 @@ def _import(conn: sqlite3.Connection, wb, path: Path, reviewer: str) -> ImportSu
         raise ConsultError("; ".join(errors) + "; nothing was imported", file=path)
     with transaction(conn):
         for rid, codes, reviewed, _ in plans:
-            before = queries.answer_state(conn, rid)
+            before = answers.answer_state(conn, rid)
             assert before is not None
             after = update_answer(
                 conn, rid, reviewer, codes=codes if codes != set(before.final_codes) else None, reviewed=reviewed

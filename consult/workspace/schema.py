@@ -1,25 +1,16 @@
-"""The workspace: one SQLite file, ``consult.db``, the source of truth for a consultation.
-
-Machine stages (load, dedupe, embed, themes, assign) rewrite their own tables on
-each run. Human decisions (codes, reviewed flags, quote flags, redactions,
-campaign decisions, codebook edits) live in tables that the machine stages
-never overwrite, and every human change is an event in ``events``.
+"""The workspace schema: every table, view and index, as numbered migrations.
 
 The schema is versioned with ``PRAGMA user_version``; ``MIGRATIONS[i]`` takes a
-database from version ``i`` to ``i + 1``.
+database from version ``i`` to ``i + 1``, each in one transaction. Which module
+owns which table is in docs/architecture.md.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
-DB_NAME = "consult.db"
+from consult.errors import ConsultError
 
 MIGRATIONS: list[str] = [
     # 0 -> 1: the whole first schema.
@@ -230,53 +221,82 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS respondents_grp ON respondents(grp);
     CREATE INDEX IF NOT EXISTS response_themes_theme ON response_themes(question_id, theme_id);
     """,
+    # 2 -> 3: one definition of an answer's final codes; caches declared here like every table.
+    """
+    DROP TABLE IF EXISTS stages;
+    CREATE TABLE IF NOT EXISTS tuned_scores (
+        key TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        proba BLOB NOT NULL,
+        PRIMARY KEY (key, text_hash)
+    );
+    CREATE TABLE IF NOT EXISTS tuned_keys (question TEXT PRIMARY KEY, key TEXT NOT NULL);
+    DROP VIEW IF EXISTS final_codes;
+    -- The answers whose codes a person decided.
+    CREATE VIEW decisions AS
+        SELECT response_id, reviewer, at FROM review_state WHERE decided = 1;
+    -- Each code -> the active code its answers now count towards: merged codes, and deleted codes
+    -- whose answers were reassigned, follow merged_into; a code with no active end is dropped (no row).
+    CREATE VIEW code_targets AS
+        WITH RECURSIVE walk (question_id, code_id, cur, depth) AS (
+            SELECT question_id, id, id, 0 FROM codes
+            UNION ALL
+            SELECT w.question_id, w.code_id, c.merged_into, w.depth + 1
+            FROM walk w JOIN codes c ON c.question_id = w.question_id AND c.id = w.cur
+            WHERE c.status != 'active' AND c.merged_into IS NOT NULL AND w.depth < 64
+        )
+        SELECT w.question_id, w.code_id, w.cur AS target
+        FROM walk w JOIN codes c ON c.question_id = w.question_id AND c.id = w.cur AND c.status = 'active';
+    -- An answer that copies another (exact, near or campaign copy) -> the group's canonical answer;
+    -- own_words: a campaign member who added words of their own (a person's decision on the template is not theirs).
+    CREATE VIEW answer_copies AS
+        SELECT d.response_id, g.canonical_response_id AS canonical_id, d.group_id,
+               (d.kind = 'campaign' AND trim(coalesce(d.personal_addition, '')) != '') AS own_words
+        FROM response_dedupe d JOIN dedupe_groups g ON g.id = d.group_id
+        WHERE d.kind IN ('exact', 'near', 'campaign') AND g.canonical_response_id IS NOT NULL
+          AND g.canonical_response_id != d.response_id;
+    -- An answer's own coding: a person's decision, else the model's suggestions.
+    CREATE VIEW own_codes AS
+        SELECT h.response_id, h.code_id, 1.0 AS confidence, 'person' AS source, h.reviewer AS assigned_by
+        FROM human_codes h JOIN decisions d ON d.response_id = h.response_id
+        UNION ALL
+        SELECT s.response_id, s.code_id, s.confidence, 'model' AS source, s.model_version AS assigned_by
+        FROM suggestions s WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.response_id = s.response_id);
+    -- THE final codes of every answer, the one definition everything else reads:
+    -- a person's decision on the answer; else, for a copy (not one with words of its own), a person's
+    -- decision on the answer it copies;
+    -- else the model's suggestions for the answer; else, for a copy, the codes of the answer it copies.
+    -- Codes count as the active code they now map to (code_targets). `via` is the answer the codes came from.
+    CREATE VIEW final_codes AS
+        WITH base AS (
+            SELECT r.id AS response_id, r.question_id,
+                CASE
+                    WHEN EXISTS (SELECT 1 FROM decisions d WHERE d.response_id = r.id) THEN r.id
+                    WHEN c.canonical_id IS NOT NULL AND NOT c.own_words
+                         AND EXISTS (SELECT 1 FROM decisions d WHERE d.response_id = c.canonical_id) THEN c.canonical_id
+                    WHEN EXISTS (SELECT 1 FROM suggestions s WHERE s.response_id = r.id) THEN r.id
+                    WHEN c.canonical_id IS NOT NULL THEN c.canonical_id
+                    ELSE r.id
+                END AS via
+            FROM responses r LEFT JOIN answer_copies c ON c.response_id = r.id
+        )
+        SELECT b.response_id, b.question_id, t.target AS code_id, MAX(o.confidence) AS confidence,
+               MIN(o.source) AS source, MIN(o.assigned_by) AS assigned_by, b.via
+        FROM base b JOIN own_codes o ON o.response_id = b.via
+        JOIN code_targets t ON t.question_id = b.question_id AND t.code_id = o.code_id
+        GROUP BY b.response_id, b.question_id, t.target, b.via;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-# The decisions of dedupe_overrides: take an answer out of every group, or put it in one.
-NOT_DUPLICATE = "not-duplicate"
-GROUP_PREFIX = "group:"
-
-
-def override_target(decision: str, question_id: str) -> str:
-    """What a dedupe_overrides decision asks of the deduplicator: ``NOT_DUPLICATE``, or a group id
-    as the deduplicator names it (stored group ids carry the question, ``q1:dup-...``; its own do not)."""
-    return decision.removeprefix(GROUP_PREFIX).removeprefix(f"{question_id}:")
-
-
-def now() -> str:
-    """The current UTC time as an ISO 8601 string (seconds)."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (creating if needed) a workspace database and bring its schema up to date."""
-    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    migrate(conn)
-    return conn
-
-
-def open_workspace(outdir: str | Path) -> sqlite3.Connection:
-    """Open the ``consult.db`` of an existing output folder (no creation)."""
-    from consult.errors import ConsultError
-
-    path = Path(outdir) / DB_NAME
-    if not path.is_file():
-        raise ConsultError("no workspace here; run `consult analyse` first", file=path)
-    return connect(path)
-
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Apply any migrations the database has not had yet, each in its own transaction."""
+    from consult.workspace.db import transaction
+
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        from consult.errors import ConsultError
-
         raise ConsultError(
             f"workspace schema version {version} is newer than this consult ({SCHEMA_VERSION}); upgrade consult"
         )
@@ -298,61 +318,3 @@ def _statements(script: str) -> Iterator[str]:
             buf = ""
     if buf.strip():
         yield buf.strip()
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One atomic write: everything inside commits together or not at all."""
-    if conn.in_transaction:  # nested: join the outer transaction
-        yield conn
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    else:
-        conn.execute("COMMIT")
-
-
-def log_event(
-    conn: sqlite3.Connection,
-    reviewer: str,
-    entity: str,
-    entity_id: str | int,
-    action: str,
-    before: Any,
-    after: Any,
-) -> None:
-    """Record a human change in the audit trail (call inside the change's transaction)."""
-    conn.execute(
-        "INSERT INTO events (at, reviewer, entity, entity_id, action, before_json, after_json)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            now(),
-            reviewer,
-            entity,
-            str(entity_id),
-            action,
-            json.dumps(before, sort_keys=True, ensure_ascii=False),
-            json.dumps(after, sort_keys=True, ensure_ascii=False),
-        ),
-    )
-
-
-SQL_VARS = 500  # bound parameters per statement, well under SQLite's limit
-
-
-def select_in(
-    conn: sqlite3.Connection, sql: str, values: Sequence[Any], before: Sequence[Any] = ()
-) -> Iterator[sqlite3.Row]:
-    """The rows of ``sql`` for all ``values``, run in chunks small enough to bind.
-
-    ``sql`` holds ``{marks}`` where a chunk's ``?, ?, ...`` go (as in ``IN ({marks})``);
-    ``before`` are parameters bound ahead of each chunk's values.
-    """
-    values = list(values)
-    for lo in range(0, len(values), SQL_VARS):
-        part = values[lo : lo + SQL_VARS]
-        yield from conn.execute(sql.replace("{marks}", ",".join("?" * len(part))), [*before, *part])
