@@ -11,7 +11,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from consult import __version__
 from consult.codebook import NON_SUBSTANTIVE, OTHER
 from consult.config import Config, load_config
 from consult.load import load
+from consult.settings import Settings
 from consult.units import CHUNK_WORDS, Unit, build_units
 from consult.workspace import answers as ws_answers
 from consult.workspace import codes as ws_codes
@@ -49,105 +50,27 @@ def default_outdir(cfg: Config, base: str | Path = "outputs") -> Path:
     return Path(base) / cfg.id
 
 
-Stage = Callable[[sqlite3.Connection, Config, bool], list[str]]
+@dataclass
+class Context:
+    """What every stage gets: the open workspace, the config, the validated settings."""
+
+    conn: sqlite3.Connection
+    config: Config
+    settings: Settings
+    progress: bool = True
 
 
-def _settings(cfg: Config, name: str) -> dict:
-    return dict(cfg.settings.get(name, {}))
-
-
-def _stage_classes() -> dict[str, type]:
-    from consult.assign import CodeAssigner
-    from consult.dedupe import Deduplicator
-    from consult.embed import Embedder
-    from consult.themes import ThemeFinder
-    from consult.tune import FineTuner
-
-    return {"dedupe": Deduplicator, "embed": Embedder, "themes": ThemeFinder, "assign": CodeAssigner,
-            "tune": FineTuner}
-
-
-# Settings the pipeline fills in itself, and defaults that make runs reproducible.
-_OWN = {"embed": {"show_progress"}, "themes": set(), "dedupe": set(), "assign": set(),
-        "tune": {"model", "show_progress"}}
-_DEFAULTS = {"themes": {"random_state": 42}, "assign": {"random_state": 0}, "dedupe": {"random_state": 0}}
-
-
-def stage_params(cfg: Config, name: str) -> dict:
-    """A stage's settings from the config's [name] table, checked against what the stage takes."""
-    import inspect
-
-    from consult.errors import ConsultError
-
-    params = {**_DEFAULTS.get(name, {}), **_settings(cfg, name)}
-    target = _stage_classes()[name]
-    accepted = set(inspect.signature(target).parameters) - _OWN[name]
-    unknown = sorted(set(params) - accepted - ({"model"} if name == "embed" else set()))
-    if unknown:
-        raise ConsultError(
-            f"[{name}]: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(accepted))}", file=cfg.path
-        )
-    signature = inspect.signature(target).parameters
-    for key, value in params.items():
-        if key in signature and not _fits(value, signature[key]):
-            raise ConsultError(f"[{name}]: {value!r} is not a valid {key}", file=cfg.path)
-    return params
-
-
-def _fits(value: object, param) -> bool:  # noqa: ANN001 - an inspect.Parameter
-    """Whether a TOML/YAML value has the type a stage parameter expects (from its default or annotation)."""
-    default = param.default
-    if isinstance(default, bool):
-        return isinstance(value, bool)
-    if isinstance(value, bool):
-        return default is None and "bool" in str(param.annotation)
-    number = isinstance(value, (int, float))
-    if isinstance(default, float):
-        return number
-    if isinstance(default, int):
-        return isinstance(value, int)
-    if isinstance(default, str):
-        return isinstance(value, str)
-    if isinstance(default, tuple):
-        return isinstance(value, (list, tuple))
-    annotation = str(param.annotation)
-    if "float" in annotation:
-        return number
-    if "int" in annotation:
-        return isinstance(value, int)
-    return True
-
-
-def check_settings(cfg: Config) -> None:
-    """Build every stage's object from the config once, so bad settings stop a run before it writes."""
-    from consult.errors import ConsultError
-
-    classes = _stage_classes()
-    for name in ("dedupe", "themes", "assign", "tune"):
-        try:
-            obj = classes[name](**stage_params(cfg, name))
-            if name == "dedupe":
-                obj.fit([])  # the deduplicator checks its ranges when fitting
-        except ConsultError as e:
-            raise ConsultError(f"[{name}]: {e.message}", file=cfg.path) from None
-        except (TypeError, ValueError) as e:
-            raise ConsultError(f"[{name}]: {e}", file=cfg.path) from None
-    embed = stage_params(cfg, "embed")
-    if not isinstance(embed.get("model", ""), str):
-        raise ConsultError("[embed]: model must be a path", file=cfg.path)
-    extra = set(_settings(cfg, "codebook")) - {"folder"}
-    if extra:
-        raise ConsultError(f"[codebook]: unknown setting(s) {', '.join(sorted(extra))}; known: folder", file=cfg.path)
+Stage = Callable[[Context], list[str]]
 
 
 # --- the stages: each reads what the one before it wrote, analyses, and writes its own tables ---------
 
 
-def stage_dedupe(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
+def stage_dedupe(ctx: Context) -> list[str]:
     """Classify every free-text answer: unique, exact or near copy, campaign, or non-substantive."""
     from consult.dedupe import Deduplicator
 
-    params = stage_params(cfg, "dedupe")
+    conn, params = ctx.conn, asdict(ctx.settings.dedupe)
     for q in ws_responses.text_questions(conn):
         ids, texts, overrides = ws_dedupe.stage_input(conn, q["id"])
         result = Deduplicator(**params).fit(texts, ids=ids, overrides=overrides).result_
@@ -164,19 +87,19 @@ def analysis_units(conn: sqlite3.Connection, question_id: str, chunk_words: int 
 _EMBEDDERS: dict[str, object] = {}
 
 
-def make_embedder(cfg: Config, progress: bool):
+def make_embedder(ctx: Context):
     """The configured embedder ([embed] table); loaded once per process and reused."""
     from consult.embed import Embedder
 
-    params = stage_params(cfg, "embed")
-    model = params.pop("model", None)
-    if model is not None and not Path(str(model)).is_absolute():
-        model = str((cfg.path.parent / str(model)).resolve())
-    key = json.dumps([model, params], sort_keys=True, default=str)
+    params = asdict(ctx.settings.embed)
+    model = params.pop("model")
+    if model is not None and not Path(model).is_absolute():
+        model = str((ctx.config.path.parent / model).resolve())
+    key = json.dumps([model, params], sort_keys=True)
     embedder = _EMBEDDERS.get(key)
     if embedder is None:
-        embedder = _EMBEDDERS[key] = Embedder(model=model, show_progress=progress, **params)
-    embedder.show_progress = progress  # type: ignore[attr-defined]
+        embedder = _EMBEDDERS[key] = Embedder(model=model, show_progress=ctx.progress, **params)
+    embedder.show_progress = ctx.progress  # type: ignore[attr-defined]
     return embedder
 
 
@@ -187,12 +110,11 @@ def embed_texts(conn: sqlite3.Connection, texts: list[str], embedder) -> np.ndar
     return embed_cached(texts, embedder, EmbeddingCache(conn))
 
 
-def stage_themes(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
+def stage_themes(ctx: Context) -> list[str]:
     """Embed each unit once (cached) and find candidate themes per question."""
     from consult.themes import ThemeFinder, ThemeResult, theme_split
 
-    embedder = make_embedder(cfg, progress)
-    params = stage_params(cfg, "themes")
+    conn, embedder, params = ctx.conn, make_embedder(ctx), asdict(ctx.settings.themes)
     notes: list[str] = []
     for q in ws_responses.text_questions(conn):
         units = analysis_units(conn, q["id"])
@@ -214,11 +136,10 @@ def stage_themes(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[
     return notes
 
 
-def codebook_folder(cfg: Config) -> Path:
+def codebook_folder(cfg: Config, settings: Settings) -> Path:
     """Where the consultation's codebooks live: [codebook] folder, else codebook/<id>/ up from the config."""
-    folder = _settings(cfg, "codebook").get("folder")
-    if folder:
-        return (cfg.path.parent / str(folder)).resolve()
+    if settings.codebook.folder:
+        return (cfg.path.parent / settings.codebook.folder).resolve()
     for base in [cfg.path.parent, *cfg.path.parent.parents]:
         candidate = base / "codebook" / cfg.id
         if candidate.is_dir():
@@ -226,16 +147,16 @@ def codebook_folder(cfg: Config) -> Path:
     return cfg.path.parent / "codebook"
 
 
-def stage_assign(conn: sqlite3.Connection, cfg: Config, progress: bool) -> list[str]:
+def stage_assign(ctx: Context) -> list[str]:
     """Code every substantive answer against its question's codebook, learning from reviewers."""
     from consult.assign import MODEL_VERSION, CodeAssigner, embed_codebook
     from consult.codebook import load_codebook
     from consult.tune import FineTuner
 
-    folder = codebook_folder(cfg)
-    embedder = make_embedder(cfg, progress)
-    params = stage_params(cfg, "assign")
-    tuner = FineTuner(model=embedder.model_path, show_progress=progress, **stage_params(cfg, "tune"))
+    conn, folder = ctx.conn, codebook_folder(ctx.config, ctx.settings)
+    embedder = make_embedder(ctx)
+    params = asdict(ctx.settings.assign)
+    tuner = FineTuner(model=embedder.model_path, show_progress=ctx.progress, **asdict(ctx.settings.tune))
     notes: list[str] = []
     for q in ws_responses.text_questions(conn):
         path = folder / f"{q['id']}.yaml"
@@ -320,14 +241,16 @@ def analyse(
 
     cfg = load_config(folder)
     consultation = load(cfg)  # all validation before anything is written
-    check_settings(cfg)
+    settings = Settings.from_tables(cfg.settings, file=cfg.path)
     out = Path(outdir) if outdir is not None else default_outdir(cfg)
     out.mkdir(parents=True, exist_ok=True)
     conn = connect(out / DB_NAME)
     try:
-        run_id = ws_runs.start_run(conn, __version__, consultation.input_hash, cfg.settings)
+        run_id = ws_runs.start_run(conn, __version__, consultation.input_hash,
+                                   {"given": cfg.settings, "effective": settings.to_dict()})
         kept = ws_responses.ingest(conn, consultation, {
             "path": str(cfg.path), "data_file": str(cfg.data_file), "layout": cfg.layout, "settings": cfg.settings})
+        ctx = Context(conn, cfg, settings, progress)
         notes: list[str] = []
         if kept:
             notes.append(f"{kept} answers no longer in the input were kept because reviewers had worked on them")
@@ -335,7 +258,7 @@ def analyse(
             if name in skip:
                 continue
             log.info("stage %s", name)
-            notes += stage(conn, cfg, progress)
+            notes += stage(ctx)
         summary = write_summary(conn, out / "summary.html")
         ws_runs.finish_run(conn, run_id)
     finally:

@@ -582,19 +582,23 @@ def _flatten(prefix: str, value: Any) -> list[tuple[str, str]]:
     return [(prefix, json.dumps(value, ensure_ascii=False, sort_keys=True) if not isinstance(value, str) else value)]
 
 
-def _dedupe_defaults() -> dict[str, Any]:
-    """The deduplicator's default thresholds, as this installation has them."""
-    import inspect
+def _run_settings(run: sqlite3.Row | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The settings a run was given and the effective settings it used (defaults included)."""
+    from consult.settings import Settings
 
     try:
-        from consult.dedupe import Deduplicator
-    except ImportError:
-        return {}
-    return {
-        name: p.default
-        for name, p in inspect.signature(Deduplicator).parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
+        stored = json.loads(run["settings_json"]) if run else {}
+    except json.JSONDecodeError:
+        stored = {}
+    stored = stored if isinstance(stored, dict) else {}
+    if "effective" in stored:
+        return stored.get("given") or {}, stored["effective"]
+    # A run recorded before effective settings were stored: only what it was given is known.
+    try:
+        effective = Settings.from_tables(stored).to_dict()
+    except ConsultError:
+        effective = {}
+    return stored, effective
 
 
 EVALUATION_FIGURES = (
@@ -612,21 +616,16 @@ def _method(
 ) -> tuple[dict[str, Any], list[Table]]:
     tables: list[Table] = []
     run = ws_runs.latest_run(conn)
-    try:
-        settings = json.loads(run["settings_json"]) if run else {}
-    except json.JSONDecodeError:
-        settings = {}
-    settings = settings if isinstance(settings, dict) else {}
+    given, effective = _run_settings(run)
     t_settings = Table("method-settings", "Settings of the analysis (anything not listed used its default)",
-                       ["Setting", "Value"], ["text", "text"], [[k, v] for k, v in _flatten("", settings)])
-    dedupe_settings = settings.get("dedupe") if isinstance(settings.get("dedupe"), dict) else {}
+                       ["Setting", "Value"], ["text", "text"], [[k, v] for k, v in _flatten("", given)])
+    given_dedupe = given.get("dedupe") if isinstance(given.get("dedupe"), dict) else {}
     t_dedupe_rules = Table("method-deduplication-rules", "Deduplication rules", ["Setting", "Value", "Source"],
                            ["text", "text", "text"])
-    effective = {**{k: (v, "default") for k, v in _dedupe_defaults().items()},
-                 **{k: (v, "set for this consultation") for k, v in dedupe_settings.items()}}
-    for k in sorted(effective):
-        for name, value in _flatten(k, effective[k][0]):
-            t_dedupe_rules.rows.append([name, value, effective[k][1]])
+    for k in sorted(effective.get("dedupe", {})):
+        source = "set for this consultation" if k in given_dedupe else "default"
+        for name, value in _flatten(k, effective["dedupe"][k]):
+            t_dedupe_rules.rows.append([name, value, source])
     kinds = Counter(d["kind"] for d in dedupe.values())
     kind_names = [("unique", "Unique answers"), ("exact", "Exact copies of another answer"),
                   ("near", "Near copies of another answer"), ("campaign", "Campaign responses"),

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from consult.errors import ConsultError
-from consult.pipeline import analyse, check_settings
+from consult.pipeline import analyse
+from consult.settings import Settings
 from consult.config import load_config
 from consult.workspace.db import connect, now, transaction
 from consult.tune import FineTuner, training_key, training_set, tuned_probabilities
@@ -177,4 +178,5 @@ def test_bad_tune_settings_stop_the_run_before_it_writes(mini: Path, table: str,
     with open(mini / "consultation.toml", "a", encoding="utf-8") as f:
         f.write("\n" + table)
     with pytest.raises(ConsultError, match=message):
-        check_settings(load_config(mini))
+        cfg = load_config(mini)
+        Settings.from_tables(cfg.settings, file=cfg.path)
