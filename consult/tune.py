@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from consult.errors import ConsultError
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +73,13 @@ class FineTuner:
         show_progress: bool = False,
     ) -> None:
         if epochs < 1 or batch_size < 1 or max_length < 8:
-            raise ConsultError("epochs and batch_size must be at least 1, max_length at least 8")
+            raise ValueError("epochs and batch_size must be at least 1, max_length at least 8")
         if not (learning_rate > 0 and head_learning_rate > 0):
-            raise ConsultError("learning rates must be positive")
+            raise ValueError("learning rates must be positive")
         if not 0.0 <= weight <= 1.0:
-            raise ConsultError(f"weight must be between 0 and 1, not {weight}")
+            raise ValueError(f"weight must be between 0 and 1, not {weight}")
         if min_reviewed < 1:
-            raise ConsultError(f"min_reviewed must be at least 1, not {min_reviewed}")
+            raise ValueError(f"min_reviewed must be at least 1, not {min_reviewed}")
         self.model = model
         self.epochs = epochs
         self.batch_size = batch_size
@@ -100,23 +98,14 @@ class FineTuner:
 
     # ------------------------------------------------------------------ helpers
     def model_path(self) -> Path:
-        from consult.embed import default_model_path
+        from consult.embed import model_folder
 
-        path = default_model_path() if self.model is None else Path(self.model).expanduser()
-        if not path.is_dir():
-            raise ConsultError(f"embedding model folder not found: {path}")
-        return path
+        return model_folder(self.model)
 
     def _load(self) -> Any:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        from sentence_transformers import SentenceTransformer
+        from consult.embed import load_model
 
-        path = self.model_path()
-        try:
-            return SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        except Exception as exc:
-            raise ConsultError(f"cannot load embedding model from {path}: {exc}") from exc
+        return load_model(self.model_path())
 
     def _encode(self, texts: Sequence[str]) -> Any:
         """Mean-pooled, L2-normalised sentence vectors, with gradients (the model's own pooling)."""
@@ -150,15 +139,15 @@ class FineTuner:
         texts = [str(t) for t in texts]
         classes = [str(c) for c in classes]
         if len(texts) != len(labels):
-            raise ConsultError(f"{len(texts)} texts but {len(labels)} label sets")
+            raise ValueError(f"{len(texts)} texts but {len(labels)} label sets")
         if len(texts) < 2 or len(classes) < 1:
-            raise ConsultError("fine-tuning needs at least two coded texts and one code")
+            raise ValueError("fine-tuning needs at least two coded texts and one code")
         index = {c: j for j, c in enumerate(classes)}
         Y = np.zeros((len(texts), len(classes)), dtype=np.float32)
         for i, s in enumerate(labels):
             unknown = set(map(str, s)) - set(index)
             if unknown:
-                raise ConsultError(f"text {i + 1} has code(s) not in the classes: {', '.join(sorted(unknown))}")
+                raise ValueError(f"text {i + 1} has code(s) not in the classes: {', '.join(sorted(unknown))}")
             for c in s:
                 Y[i, index[str(c)]] = 1.0
 
@@ -210,7 +199,7 @@ class FineTuner:
         import torch
 
         if not hasattr(self, "_head"):
-            raise ConsultError("the fine-tuner has not been fitted")
+            raise RuntimeError("the fine-tuner has not been fitted")
         texts = [str(t) for t in texts]
         out = np.zeros((len(texts), len(self.classes_)), dtype=np.float64)
         order = np.argsort([-len(t) for t in texts], kind="stable")

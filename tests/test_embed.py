@@ -109,12 +109,13 @@ def test_cpu_flag_detection(tmp_path):
     assert not cpu_supports_bf16(tmp_path / "missing")
 
 
-def test_bad_arguments_are_consult_errors(tmp_path):
-    with pytest.raises(ConsultError):
+def test_bad_arguments(tmp_path):
+    """A missing model folder is the user's to fix; a bad argument is the caller's."""
+    with pytest.raises(ValueError):
         Embedder(precision="int8")
-    with pytest.raises(ConsultError):
+    with pytest.raises(ConsultError, match="model folder not found"):
         Embedder(tmp_path / "no-such-model")
-    with pytest.raises(ConsultError):
+    with pytest.raises(ValueError):
         embed_cached(["a"], CountingEmbedder(), EmbeddingCache(connect(":memory:")), chunk_size=0)
 
 
