@@ -25,3 +25,18 @@ def browser():
 
     with launch() as b:
         yield b
+
+
+@pytest.fixture(autouse=True)
+def _loading_the_model_needs_the_slow_marker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Keep the fast lane (`pytest -m "not slow"`) fast: only tests marked slow may load the embedding model."""
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    import consult.embed
+
+    def refuse(path):  # noqa: ANN001
+        raise AssertionError(f"{request.node.nodeid} loads the embedding model: mark it @pytest.mark.slow")
+
+    monkeypatch.setattr(consult.embed, "load_model", refuse)
+    yield

@@ -25,6 +25,7 @@ def test_version_and_help() -> None:
         assert run(command, "--help").exit_code == 0
 
 
+@pytest.mark.slow
 def test_analyse(mini: Path, tmp_path: Path) -> None:
     result = run("analyse", str(mini), "--out", str(tmp_path / "o"), "--no-progress")
     assert result.exit_code == 0, result.output
@@ -57,6 +58,7 @@ def test_missing_folder(tmp_path: Path) -> None:
     _one_line_error(run("analyse", str(tmp_path / "nope")), "nope", "no such file")
 
 
+@pytest.mark.slow
 def test_failed_rerun_keeps_previous_outputs(mini: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     assert run("analyse", str(mini), "--out", str(out)).exit_code == 0

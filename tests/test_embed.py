@@ -133,6 +133,7 @@ def test_import_is_cheap():
     assert out.stdout.split() == ["False", "False"]
 
 
+@pytest.mark.slow
 def test_real_model_few_texts():
     """Loads the bundled model (a few seconds): similar answers are closer than unrelated ones."""
     texts = [

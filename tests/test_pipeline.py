@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 import csv
 import sqlite3
 from pathlib import Path
@@ -32,6 +34,7 @@ def add_campaign(mini: Path, copies: int = 12) -> None:
         csv.writer(f).writerows(rows)
 
 
+@pytest.mark.slow
 def test_analyse_writes_workspace_and_summary(mini: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = analyse(mini, out, progress=False)
@@ -48,6 +51,7 @@ def test_analyse_writes_workspace_and_summary(mini: Path, tmp_path: Path) -> Non
     assert not list(out.glob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_rerun_is_idempotent(mini: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     analyse(mini, out, progress=False)
@@ -58,6 +62,7 @@ def test_rerun_is_idempotent(mini: Path, tmp_path: Path) -> None:
     assert (out / "summary.html").read_bytes() == html
 
 
+@pytest.mark.slow
 def test_rerun_keeps_reviewer_work_and_response_ids(mini: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     analyse(mini, out, progress=False)
@@ -92,6 +97,7 @@ def test_migrations_bring_an_empty_database_up_to_date(tmp_path: Path) -> None:
     assert connect(tmp_path / "x.db").execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
+@pytest.mark.slow
 def test_final_codes_prefers_the_person(tmp_path: Path, mini: Path) -> None:
     out = tmp_path / "out"
     analyse(mini, out, progress=False)
@@ -140,6 +146,7 @@ def write_codebook(mini: Path, extra_config: str = "") -> None:
         f.write('\n[codebook]\nfolder = "codebook"\n' + extra_config)
 
 
+@pytest.mark.slow
 def test_full_run_codes_answers_and_keeps_a_reviewers_decision(mini: Path, tmp_path: Path) -> None:
     """All stages with the real model: a re-run keeps the person's codes and the model's beside them."""
     from consult.workspace import answers

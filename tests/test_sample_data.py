@@ -61,6 +61,7 @@ def answers(rows, config, qid):
     return [r[col] for r in rows]
 
 
+@pytest.mark.slow
 def test_regenerating_gives_identical_bytes(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(SAMPLE / "generate.py"), "--out", str(tmp_path),
                     "--codebooks", str(tmp_path / "codebooks")], check=True)
@@ -68,6 +69,7 @@ def test_regenerating_gives_identical_bytes(tmp_path: Path) -> None:
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_another_seed_gives_other_answers(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(SAMPLE / "generate.py"), "--out", str(tmp_path), "--seed", "7"],
                    check=True)

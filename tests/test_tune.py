@@ -65,6 +65,7 @@ def test_fit_refuses_unknown_codes_and_too_little_data() -> None:
         small_tuner().predict_proba(["a"])
 
 
+@pytest.mark.slow
 def test_learns_the_codes_and_is_deterministic() -> None:
     texts, labels = training_data()
     tuner = small_tuner().fit(texts, labels, CLASSES)
@@ -77,6 +78,7 @@ def test_learns_the_codes_and_is_deterministic() -> None:
     np.testing.assert_allclose(P, again, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_model_on_disk_is_not_changed() -> None:
     from consult.embed import Embedder
 
@@ -109,6 +111,7 @@ def test_training_key_changes_with_what_was_learnt() -> None:
     assert key != training_key(small_tuner(), "other-model", texts, labels, CLASSES)
 
 
+@pytest.mark.slow
 def test_tuned_probabilities_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     conn = connect(tmp_path / "x.db")
     texts, labels = training_data()
@@ -129,6 +132,7 @@ def test_tuned_probabilities_are_cached(tmp_path: Path, monkeypatch: pytest.Monk
     assert TunedCache(conn).get(next(iter(keys)), [], 3) == {}
 
 
+@pytest.mark.slow
 def test_analyse_fine_tunes_once_enough_answers_are_reviewed(
     mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
