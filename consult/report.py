@@ -28,7 +28,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from consult import __version__
 from consult.codebook import NON_SUBSTANTIVE
 from consult.errors import ConsultError
-from consult.files import atomic_write_bytes, atomic_write_text
+from consult.files import atomic_write_bytes, atomic_write_text, spreadsheet_safe
 from consult.workspace import answers as ws_answers
 from consult.workspace import codes as ws_codes
 from consult.workspace import dedupe as ws_dedupe
@@ -813,22 +813,15 @@ def _normalise_zip(raw: bytes) -> bytes:
     return out.getvalue()
 
 
-def _csv_safe(value: Any) -> Any:
-    # A spreadsheet would run text starting with these as a formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def render_csv(data: dict[str, Any]) -> dict[str, str]:
     """Every table as CSV text, keyed by file name."""
     files: dict[str, str] = {}
     for t in data["tables"]:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow([_csv_safe(c) for c in t.export_header()])
+        w.writerow([spreadsheet_safe(c) for c in t.export_header()])
         for row in t.export_rows():
-            w.writerow([_csv_safe(v) for v in row])
+            w.writerow([spreadsheet_safe(v) for v in row])
         name = f"{t.id}.csv"
         i = 2
         while name in files:

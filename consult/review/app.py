@@ -11,6 +11,8 @@ import hmac
 import io
 import ipaddress
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -26,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from consult.errors import ConsultError
+from consult.files import spreadsheet_safe
 from consult.workspace import answers, code_edits, codes, dedupe, events, responses, themes
 from consult.workspace.answers import VersionConflict
 from consult.workspace.db import Workspace
@@ -161,6 +164,43 @@ def _local_path(url: str) -> str:
     parts = urlsplit(url)
     path = parts.path if parts.path.startswith("/") and not parts.path.startswith("//") else "/"
     return path + (f"?{parts.query}" if parts.query else "")
+
+
+@dataclass
+class Outcome:
+    """What a form post did: a message for the page, or an error and its HTTP status."""
+
+    message: str | None = None
+    error: str | None = None
+    status: int = 200
+
+
+Op = Callable[[Any, str], str]
+
+
+async def _apply(request: Request, ops: dict[str, Op], on_conflict: str) -> Outcome | Response:
+    """Run the form's ``op`` as the signed-in reviewer; the reviewer page when nobody is signed in.
+
+    An edit made against an old version is a 409 (with ``on_conflict`` telling what to do), a
+    problem with what was entered a 400; each op returns the message to show.
+    """
+    name, denied = _require_reviewer(request)
+    if denied:
+        return denied
+    form = await request.form()
+    op = _text(form, "op")
+    try:
+        if op not in ops:
+            raise ConsultError(f"unknown action {op!r}")
+        return Outcome(message=ops[op](form, name))
+    except VersionConflict as exc:
+        return Outcome(error=f"{exc.message}. {on_conflict}", status=409)
+    except ConsultError as exc:
+        return Outcome(error=exc.message, status=400)
+
+
+def _text(form, key: str) -> str:  # noqa: ANN001 - starlette FormData
+    return str(form.get(key) or "")
 
 
 # --------------------------------------------------------------------------- pages
@@ -347,47 +387,40 @@ async def codebook_page(request: Request) -> Response:
     q = answers.question(conn, qid)
     if q is None:
         return _not_found(request, f"No question {qid}.")
-    error = message = None
-    status = 200
+    outcome = Outcome()
     if request.method == "POST":
-        name, denied = _require_reviewer(request)
-        if denied:
-            return denied
-        form = await request.form()
-        op = str(form.get("op") or "")
-        code = str(form.get("code") or "")
-        try:
-            if op == "add":
-                new = code_edits.add_code(conn, qid, str(form.get("label") or ""), name,
-                                       description=str(form.get("description") or ""),
-                                       parent=str(form.get("parent") or "") or None)
-                message = f"Added code {new}."
-            elif op == "edit":
-                version = str(form.get("version") or "")
-                code_edits.edit_code(conn, qid, code, name, label=str(form.get("label") or ""),
-                                  description=str(form.get("description") or ""),
-                                  expected_version=int(version) if version else None)
-                message = f"Saved code {code}."
-            elif op == "merge":
-                sources = [str(s) for s in form.getlist("sources")]
-                moved = code_edits.merge_codes(conn, qid, sources, str(form.get("into") or ""), name)
-                message = f"Merged {', '.join(sources)} into {form.get('into')}; {moved} coded answers moved."
-            elif op == "split":
-                labels = str(form.get("labels") or "").splitlines()
-                new_ids = code_edits.split_code(conn, qid, code, labels, name)
-                message = f"Split {code} into {', '.join(new_ids)}."
-            elif op == "delete":
-                moved = code_edits.delete_code(conn, qid, code, name, reassign_to=str(form.get("reassign_to") or "") or None)
-                message = f"Deleted {code}; {moved} coded answers changed."
-            else:
-                raise ConsultError(f"unknown action {op!r}")
-        except VersionConflict as exc:
-            error, status = f"{exc.message}. The code now reads as below; re-apply your change if it still makes sense.", 409
-        except ConsultError as exc:
-            error, status = exc.message, 400
-        except ValueError:
-            error, status = "that version number is not valid", 400
-    return _render_codebook(request, conn, q, error=error, message=message, status=status)
+
+        def add(form, name: str) -> str:
+            new = code_edits.add_code(conn, qid, _text(form, "label"), name, description=_text(form, "description"),
+                                      parent=_text(form, "parent") or None)
+            return f"Added code {new}."
+
+        def edit(form, name: str) -> str:
+            version = _text(form, "version")
+            code_edits.edit_code(conn, qid, _text(form, "code"), name, label=_text(form, "label"),
+                                 description=_text(form, "description"),
+                                 expected_version=_version(version) if version else None)
+            return f"Saved code {_text(form, 'code')}."
+
+        def merge(form, name: str) -> str:
+            sources = [str(s) for s in form.getlist("sources")]
+            moved = code_edits.merge_codes(conn, qid, sources, _text(form, "into"), name)
+            return f"Merged {', '.join(sources)} into {_text(form, 'into')}; {moved} coded answers moved."
+
+        def split(form, name: str) -> str:
+            new_ids = code_edits.split_code(conn, qid, _text(form, "code"), _text(form, "labels").splitlines(), name)
+            return f"Split {_text(form, 'code')} into {', '.join(new_ids)}."
+
+        def delete(form, name: str) -> str:
+            code = _text(form, "code")
+            moved = code_edits.delete_code(conn, qid, code, name, reassign_to=_text(form, "reassign_to") or None)
+            return f"Deleted {code}; {moved} coded answers changed."
+
+        outcome = await _apply(request, {"add": add, "edit": edit, "merge": merge, "split": split, "delete": delete},
+                               "The code now reads as below; re-apply your change if it still makes sense.")
+        if isinstance(outcome, Response):
+            return outcome
+    return _render_codebook(request, conn, q, error=outcome.error, message=outcome.message, status=outcome.status)
 
 
 def _render_codebook(request: Request, conn: sqlite3.Connection, q: dict[str, Any], *,
@@ -509,38 +542,30 @@ async def campaigns_page(request: Request) -> Response:
     q = answers.question(conn, qid)
     if q is None:
         return _not_found(request, f"No question {qid}.")
-    error = message = None
-    status = 200
     number = max(1, _int(request.query_params.get("page")) or 1)
+    outcome = Outcome()
     if request.method == "POST":
-        name, denied = _require_reviewer(request)
-        if denied:
-            return denied
-        form = await request.form()
-        op = str(form.get("op") or "")
-        try:
-            if op == "confirm":
-                gid = str(form.get("group") or "")
-                n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
-                message = f"Confirmed group {gid}; {n} answers recorded as decided."
-            elif op == "merge":
-                source, into = str(form.get("source") or ""), str(form.get("into") or "")
-                n = dedupe.merge_groups(conn, qid, source, into, name,
-                                         expected_version=_version(form.get(f"version-{source}")))
-                message = f"Merged group {source} into {into}; {n} answers moved."
-            else:
-                raise ConsultError(f"unknown action {op!r}")
-        except VersionConflict as exc:
-            error, status = f"{exc.message}. The groups now read as below.", 409
-        except ConsultError as exc:
-            error, status = exc.message, 400
+
+        def confirm(form, name: str) -> str:
+            gid = _text(form, "group")
+            n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
+            return f"Confirmed group {gid}; {n} answers recorded as decided."
+
+        def merge(form, name: str) -> str:
+            source, into = _text(form, "source"), _text(form, "into")
+            n = dedupe.merge_groups(conn, qid, source, into, name, expected_version=_version(form.get(f"version-{source}")))
+            return f"Merged group {source} into {into}; {n} answers moved."
+
+        outcome = await _apply(request, {"confirm": confirm, "merge": merge}, "The groups now read as below.")
+        if isinstance(outcome, Response):
+            return outcome
     groups = dedupe.dedupe_groups(conn, qid)
     pages = max(1, -(-len(groups) // GROUP_PAGE_SIZE))
     number = min(number, pages)
     return _render(request, "campaigns.html", {
         "q": q, "groups": groups[(number - 1) * GROUP_PAGE_SIZE: number * GROUP_PAGE_SIZE], "all_groups": groups,
-        "number": number, "pages": pages, "error": error, "message": message,
-    }, status)
+        "number": number, "pages": pages, "error": outcome.error, "message": outcome.message,
+    }, outcome.status)
 
 
 def _version(value: Any) -> int:
@@ -558,52 +583,52 @@ async def group_page(request: Request) -> Response:
     group = dedupe.dedupe_group(conn, qid, gid) if q else None
     if q is None or group is None:
         return _not_found(request, f"No duplicate group {gid} in question {qid}.")
-    error = message = None
-    status = 200
+    outcome = Outcome()
     if request.method == "POST":
-        name, denied = _require_reviewer(request)
-        if denied:
-            return denied
-        form = await request.form()
-        op = str(form.get("op") or "")
-        try:
-            if op == "confirm":
-                n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
-                message = f"Confirmed this group; {n} answers recorded as decided."
-            elif op == "merge":
-                into = str(form.get("into") or "")
-                n = dedupe.merge_groups(conn, qid, gid, into, name, expected_version=_version(form.get("version")))
-                message = f"Merged this group into {into}; {n} answers moved."
-            elif op in ("not-duplicate", "move", "put-back"):
-                ids = _ids(form.getlist("answer"))
-                versions = {rid: v for rid in ids if (v := _int(form.get(f"version-{rid}"))) is not None}
-                if op == "not-duplicate":
-                    n = dedupe.not_duplicate(conn, qid, ids, name, expected_versions=versions)
-                    message = f"{n} answers marked as not duplicates."
-                else:
-                    target = gid if op == "put-back" else str(form.get("target") or "")
-                    moved_to = dedupe.move_to_group(conn, qid, ids, target, name, expected_versions=versions)
-                    message = f"Put {len(ids)} answers in group {moved_to}."
-            elif op == "add":
-                rid = _int(form.get("response"))
-                if rid is None:
-                    raise ConsultError("give the number of the answer to put in this group")
-                dedupe.move_to_group(conn, qid, [rid], gid, name)
-                message = f"Put answer {rid} in this group."
-            else:
-                raise ConsultError(f"unknown action {op!r}")
-        except VersionConflict as exc:
-            error, status = f"{exc.message}. The group now reads as below.", 409
-        except ConsultError as exc:
-            error, status = exc.message, 400
+
+        def confirm(form, name: str) -> str:
+            n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
+            return f"Confirmed this group; {n} answers recorded as decided."
+
+        def merge(form, name: str) -> str:
+            into = _text(form, "into")
+            n = dedupe.merge_groups(conn, qid, gid, into, name, expected_version=_version(form.get("version")))
+            return f"Merged this group into {into}; {n} answers moved."
+
+        def chosen(form) -> tuple[list[int], dict[int, int]]:
+            ids = _ids(form.getlist("answer"))
+            return ids, {rid: v for rid in ids if (v := _int(form.get(f"version-{rid}"))) is not None}
+
+        def not_duplicate(form, name: str) -> str:
+            ids, versions = chosen(form)
+            return f"{dedupe.not_duplicate(conn, qid, ids, name, expected_versions=versions)} answers marked as not duplicates."
+
+        def move(form, name: str, target: str | None = None) -> str:
+            ids, versions = chosen(form)
+            moved_to = dedupe.move_to_group(conn, qid, ids, target or _text(form, "target"), name, expected_versions=versions)
+            return f"Put {len(ids)} answers in group {moved_to}."
+
+        def add(form, name: str) -> str:
+            rid = _int(form.get("response"))
+            if rid is None:
+                raise ConsultError("give the number of the answer to put in this group")
+            dedupe.move_to_group(conn, qid, [rid], gid, name)
+            return f"Put answer {rid} in this group."
+
+        outcome = await _apply(request, {
+            "confirm": confirm, "merge": merge, "not-duplicate": not_duplicate, "move": move,
+            "put-back": lambda form, name: move(form, name, gid), "add": add,
+        }, "The group now reads as below.")
+        if isinstance(outcome, Response):
+            return outcome
         group = dedupe.dedupe_group(conn, qid, gid) or group
     members = dedupe.group_members(conn, qid, gid, after=_int(request.query_params.get("after")),
                                     before=_int(request.query_params.get("before")), limit=GROUP_PAGE_SIZE)
     return _render(request, "group.html", {
-        "q": q, "g": group, "members": members, "error": error, "message": message,
+        "q": q, "g": group, "members": members, "error": outcome.error, "message": outcome.message,
         "others": [o for o in dedupe.dedupe_groups(conn, qid) if o.id != gid],
         "history": events.events(conn, events.EventFilter(entity="dedupe-group", entity_id=gid), limit=20),
-    }, status)
+    }, outcome.status)
 
 
 def _event_filter(params) -> events.EventFilter:
@@ -623,12 +648,6 @@ async def audit_page(request: Request) -> Response:
                                            "more": evs[-1]["id"] if len(evs) == 100 else None})
 
 
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # keep spreadsheets from running it as a formula
-    return value
-
-
 async def audit_csv(request: Request) -> Response:
     evs = events.events(_ws(request), _event_filter(request.query_params), limit=None)
     buf = io.StringIO()
@@ -636,7 +655,7 @@ async def audit_csv(request: Request) -> Response:
     cols = ["id", "at", "reviewer", "entity", "entity_id", "action", "before_json", "after_json"]
     w.writerow(cols)
     for e in reversed(evs):
-        w.writerow([_csv_cell(e[c]) for c in cols])
+        w.writerow([spreadsheet_safe(e[c]) for c in cols])
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
 
