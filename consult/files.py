@@ -8,19 +8,65 @@ from pathlib import Path
 
 from consult.errors import ConsultError
 
+# The longest cell any input may hold: Python's csv module refuses longer fields
+# by default, and the same limit keeps a crafted XLSX from expanding one cell
+# into hundreds of megabytes.
+MAX_CELL_CHARS = 131_072
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),  # before UTF-16 LE, whose BOM it starts with
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def sniff_utf16(raw: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` for BOM-less UTF-16 text, judged by where its NUL bytes fall."""
+    head = raw[:4096]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    # Latin text in UTF-16 has a NUL in every other byte; 8-bit text has (almost) none.
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
 
 def decode(raw: bytes, path: Path, encoding: str = "auto") -> tuple[str, str]:
-    """Decode file bytes: UTF-8 (with or without BOM), else Windows-1252 as Excel writes it.
+    """Decode file bytes: a BOM's encoding (UTF-8, UTF-16, UTF-32), BOM-less UTF-16,
+    UTF-8, else Windows-1252 as Excel writes it.
 
-    Returns the text and the encoding used.
+    Returns the text (without BOM) and the encoding used.
     """
     if encoding != "auto":
         try:
-            return raw.decode(encoding), encoding
+            text = raw.decode(encoding)
         except (UnicodeDecodeError, LookupError) as e:
             raise ConsultError(f"cannot decode as {encoding}: {e}", file=path) from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        return text.removeprefix("\ufeff"), encoding
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(enc).removeprefix("\ufeff"), enc
+            except UnicodeDecodeError as e:
+                raise ConsultError(
+                    f"starts with a {enc.upper()} byte-order mark but is not valid {enc.upper()} "
+                    f"(byte {e.start}); save it again as UTF-8", file=path,
+                ) from None
+    enc16 = sniff_utf16(raw)
+    if enc16 is not None:
+        try:
+            return raw.decode(enc16), enc16
+        except UnicodeDecodeError:
+            raise ConsultError(
+                f"looks like {enc16.upper()} without a byte-order mark but does not decode as it; "
+                "save it again as UTF-8 or set [data] encoding", file=path,
+            ) from None
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

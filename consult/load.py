@@ -10,13 +10,14 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from consult.config import Config, load_config
 from consult.errors import ConsultError
-from consult.files import decode
+from consult.files import MAX_CELL_CHARS, decode
 from consult.model import Consultation, Question, Respondent, Response
 
 TRUE_WORDS = ("yes", "y", "true", "1", "agree", "i agree", "consent")
@@ -71,23 +72,82 @@ def read_table(path: str | Path, *, encoding: str = "auto", sheet: str | None = 
     raise ConsultError(f"unsupported file type {suffix!r}; use CSV, XLSX or JSONL", file=path)
 
 
-def _read_csv(path: Path, encoding: str) -> Table:
+def _delimiter(text: str, suffix: str) -> str:
+    """The field separator: tab for TSV, else whichever of , ; or tab the header line uses most."""
+    if suffix == ".tsv":
+        return "\t"
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _quote_fault(text: str, start: int, delimiter: str) -> tuple[int, int, str] | None:
+    """Where the quoting of the record starting at ``start`` goes wrong.
+
+    Returns (cell index of the quote that opened, line offset from the record's
+    first line to where it went wrong, what went wrong) or ``None``.
+    """
+    field, i, n, line = 0, start, len(text), 0
+    at_start = True
+    while i < n:
+        ch = text[i]
+        if at_start and ch == '"':
+            opened, j = field, i + 1
+            while True:
+                k = text.find('"', j)
+                if k < 0:
+                    return opened, line, "never closed"
+                line_at = line + text.count("\n", i, k)
+                nxt = text[k + 1] if k + 1 < n else ""
+                if nxt == '"':
+                    j = k + 2
+                    continue
+                if nxt in (delimiter, "\n", "\r", ""):
+                    line, i = line_at, k + 1
+                    break
+                return opened, line_at, f"closed by a quote followed by {nxt!r}"
+            at_start = False
+            continue
+        if ch == delimiter:
+            field += 1
+            at_start = True
+        elif ch in "\r\n":
+            return None
+        else:
+            at_start = False
+        i += 1
+    return None
+
+
+def _read_csv(path: Path, encoding: str, header_rows: int = 1) -> Table:
     text, enc = decode(path.read_bytes(), path, encoding)
     if not text.strip():
         raise ConsultError("the file is empty", file=path)
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    if delimiter == ",":
-        first = text.split("\n", 1)[0]
-        if first.count(";") > first.count(",") and first.count(";") > 0:
-            delimiter = ";"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        records = list(reader)
-    except csv.Error as e:
-        raise ConsultError(f"CSV does not parse: {e}", file=path, row=reader.line_num) from None
+    delimiter = _delimiter(text, path.suffix.lower())
+    # strict: a quote must close right before a separator or a line end, so an
+    # unclosed quote stops the file instead of swallowing the next rows.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    line_starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    records: list[list[str]] = []
+    columns: list[str] = []
+    while True:
+        first_line = reader.line_num + 1  # physical line (1-based) where this record starts
+        row = len(records) + 1
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise _csv_error(e, text, line_starts, first_line, row, delimiter, columns, path) from None
+        if reader.line_num > first_line and columns:
+            _check_spanning(rec, columns, path, row, first_line, reader.line_num)
+        records.append(rec)
+        if len(records) == 1:
+            columns = _header(rec, path)
     columns = _header(records[0], path)
     rows, numbers = [], []
-    for n, rec in enumerate(records[1:], start=2):
+    for n, rec in enumerate(records[header_rows:], start=header_rows + 1):
         if not any(cell.strip() for cell in rec):
             continue
         if len(rec) > len(columns) and any(c.strip() for c in rec[len(columns):]):
@@ -97,6 +157,53 @@ def _read_csv(path: Path, encoding: str) -> Table:
         rows.append({c: clean(rec[i]) if i < len(rec) else "" for i, c in enumerate(columns) if c})
         numbers.append(n)
     return Table(path, [c for c in columns if c], rows, numbers, enc)
+
+
+def _where(row: int, first_line: int) -> str:
+    return "" if row == first_line else f" (line {first_line} of the file)"
+
+
+def _csv_error(
+    e: csv.Error, text: str, line_starts: list[int], first_line: int, row: int, delimiter: str,
+    columns: list[str], path: Path,
+) -> ConsultError:
+    start = line_starts[min(first_line - 1, len(line_starts) - 1)]
+    if "field larger than field limit" in str(e):
+        return ConsultError(
+            f"a cell holds more than {MAX_CELL_CHARS:,} characters{_where(row, first_line)}; no answer is that "
+            "long, so a quote is probably not closed (or the file is not a real export)", file=path, row=row,
+        )
+    fault = _quote_fault(text, start, delimiter)
+    if fault is None:
+        return ConsultError(f"CSV does not parse{_where(row, first_line)}: {e}", file=path, row=row)
+    cell, lines_on, what = fault
+    column = columns[cell] if cell < len(columns) and columns[cell] else None
+    where = "" if column else f"cell {cell + 1}: "
+    if what == "never closed":
+        msg = "the quote that opens this cell is never closed, so the rest of the file would be read into it"
+    elif lines_on:
+        msg = (f"the quote that opens this cell is not closed on its line, so line {first_line + lines_on} "
+               "would be read into this answer")
+    else:
+        msg = f'a quote inside this quoted cell is not doubled ("") but {what.removeprefix("closed by a quote ")}'
+    return ConsultError(f"{where}{msg}{_where(row, first_line)}; fix the quotes on this row", file=path, row=row,
+                        column=column)
+
+
+def _check_spanning(rec: list[str], columns: list[str], path: Path, row: int, first: int, last: int) -> None:
+    """A record over several lines must still have the header's cells (else a quote ran on)."""
+    cells = len(rec)
+    while cells > len(columns) and not rec[cells - 1].strip():
+        cells -= 1
+    if cells == len(columns):
+        return
+    cell = next((i for i, v in enumerate(rec) if "\n" in v or "\r" in v), 0)
+    column = columns[cell] if cell < len(columns) and columns[cell] else None
+    raise ConsultError(
+        f"this row runs over lines {first}-{last} of the file and has {cells} cells where the header has "
+        f"{len(columns)}: a quote in it is probably not closed where it should be; fix the quotes on this row",
+        file=path, row=row, column=column,
+    )
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> Table:

@@ -184,3 +184,93 @@ def test_yaml_config_parse_error_names_line(mini: Path) -> None:
     (mini / "consultation.yaml").write_text("consultation:\n  id: x\n data: [\n")
     with pytest.raises(ConsultError, match=r"consultation.yaml: row \d+: config does not parse"):
         load_config(mini)
+
+
+# --- hostile or broken files ----------------------------------------------------------
+
+
+def _write_csv_text(mini: Path, text: str, encoding: str = "utf-8") -> None:
+    (mini / "responses.csv").write_bytes(text.encode(encoding))
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+def test_unterminated_quote_names_the_row_where_it_opened(mini: Path, tmp_path: Path) -> None:
+    rows = rows_of(mini)
+    rows[2][7] = "Some children, not all, do not want one."
+    rows[3][7] = "Opt-out, so every child hears about advocacy."
+    text = _csv_text(rows)
+    # Row 3 (R2) loses the closing quote of its "why": R3's row would be read into that answer.
+    assert 'want one.",' in text
+    _write_csv_text(mini, text.replace('want one.",', 'want one.,'))
+    with pytest.raises(ConsultError, match=r"responses.csv: row 3, column 'Q1 Why\?': .*quote") as e:
+        load(mini)
+    assert "\n" not in str(e.value)
+    # and nothing is written: the pipeline validates everything before it creates the output folder
+    from consult.pipeline import analyse
+
+    with pytest.raises(ConsultError):
+        analyse(mini, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_quote_never_closed_before_the_end_of_the_file(mini: Path) -> None:
+    text = _csv_text(rows_of(mini)) + 'R6,As an individual,,Parent,Yes,North,Agree,"It never ends\nand more\n'
+    _write_csv_text(mini, text)
+    with pytest.raises(ConsultError, match=r"row 7, column 'Q1 Why\?': the quote .* never closed"):
+        load(mini)
+
+
+def test_a_stray_quote_inside_a_quoted_cell_is_named(mini: Path) -> None:
+    text = _csv_text(rows_of(mini)) + 'R6,As an individual,,Parent,Yes,North,Agree,"He said "no" twice",x,Email\n'
+    _write_csv_text(mini, text)
+    with pytest.raises(ConsultError, match=r"row 7, column 'Q1 Why\?': .*quote"):
+        load(mini)
+
+
+def test_multiline_cells_that_look_like_rows_still_load(mini: Path) -> None:
+    rows = rows_of(mini)
+    # A properly quoted answer may hold newlines, even a line that reads like a whole row.
+    rows[1][7] = "First point.\nR9,As an individual,,Parent,Yes,North,Agree,why,what,Email\nLast point."
+    _write_csv_text(mini, _csv_text(rows))
+    c = load(mini)
+    assert len(c.respondents) == 5
+    assert c.responses[0].text.splitlines()[1].startswith("R9,As an individual")
+
+
+def test_a_row_running_over_lines_with_the_wrong_cell_count_is_refused(mini: Path) -> None:
+    # The opened quote closes at a quote followed by a comma on the next line: the quoting is
+    # formally valid but the record has the wrong number of cells.
+    text = _csv_text(rows_of(mini)) + 'R6,As an individual,,Parent,Yes,North,Agree,"runs on\nR7,",x\n'
+    _write_csv_text(mini, text)
+    with pytest.raises(ConsultError, match=r"row 7.*(cells|quote)"):
+        load(mini)
+
+
+def test_an_overlong_csv_cell_is_refused_in_one_line(mini: Path) -> None:
+    rows = rows_of(mini)
+    rows[2][7] = "x" * 200_000
+    _write_csv_text(mini, _csv_text(rows))
+    with pytest.raises(ConsultError, match=r"responses.csv: row 3.*131,072 characters"):
+        load(mini)
+
+
+@pytest.mark.parametrize("encoding, bom", [("utf-16", True), ("utf-16-le", False), ("utf-16-be", False)])
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_utf16_files_are_read(mini: Path, encoding: str, bom: bool, delimiter: str) -> None:
+    rows = rows_of(mini)
+    rows[1][7] = "Children’s advocates – café"
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    (mini / "responses.csv").write_bytes(buf.getvalue().encode(encoding))
+    c = load(mini)
+    assert [r.id for r in c.respondents] == ["R1", "R2", "R3", "R4", "R5"]
+    assert c.responses[0].text == "Children’s advocates – café"
