@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
+import zipfile
 from pathlib import Path
+from typing import Any
 
 from consult.errors import ConsultError
 
@@ -12,6 +15,14 @@ from consult.errors import ConsultError
 # by default, and the same limit keeps a crafted XLSX from expanding one cell
 # into hundreds of megabytes.
 MAX_CELL_CHARS = 131_072
+# A workbook's parts, uncompressed, may add up to this much. Real exports of a
+# large consultation stay well below it; bigger ones should be exported as CSV.
+MAX_XLSX_BYTES = 256 * 2**20
+# Real spreadsheet XML compresses about 5-15 times (a workbook of 100,000 identical
+# rows: 13 times); a part that expands far more is a decompression bomb.
+MAX_XLSX_RATIO = 100
+_RATIO_FLOOR = 8 * 2**20  # small parts may compress as well as they like
+_CHUNK = 2**20
 
 
 _BOMS = (
@@ -76,6 +87,104 @@ def decode(raw: bytes, path: Path, encoding: str = "auto") -> tuple[str, str]:
     except UnicodeDecodeError:
         # cp1252 leaves five bytes undefined; latin-1 maps them (never fails).
         return raw.decode("latin-1"), "latin-1"
+
+
+def check_workbook(
+    path: str | Path,
+    *,
+    max_cell_chars: int = MAX_CELL_CHARS,
+    max_bytes: int = MAX_XLSX_BYTES,
+    max_ratio: float = MAX_XLSX_RATIO,
+) -> None:
+    """Refuse an XLSX file that would expand too far, before anything parses it.
+
+    Checks, from the zip directory alone, the total uncompressed size and how far
+    each part expands; then streams each large XML part through a small buffer to
+    find any text run (a cell) longer than ``max_cell_chars`` characters (counted
+    about: a tag or an entity in the run counts a few more). Memory stays at about one chunk; time is bounded
+    by ``max_bytes``. Python's zipfile never inflates a part past the size the
+    directory declares, so the directory cannot understate it.
+    """
+    path = Path(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise ConsultError("no such file", file=path) from None
+    except IsADirectoryError:
+        raise ConsultError("is a folder, not a file", file=path) from None
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise ConsultError(f"not a readable XLSX workbook (truncated or corrupt?): {e}", file=path) from None
+    with zf:
+        infos = zf.infolist()
+        total = sum(i.file_size for i in infos)
+        if total > max_bytes:
+            raise ConsultError(
+                f"the workbook expands to {total / 2**20:,.0f} MB, more than the {max_bytes / 2**20:,.0f} MB "
+                "allowed; export it as CSV instead", file=path,
+            )
+        for i in infos:
+            if i.file_size > _RATIO_FLOOR and i.file_size > max_ratio * max(i.compress_size, 1):
+                raise ConsultError(
+                    f"part {i.filename} expands {i.file_size / max(i.compress_size, 1):,.0f} times "
+                    f"(to {i.file_size / 2**20:,.0f} MB), which no real spreadsheet does; refusing to open it",
+                    file=path,
+                )
+        for i in infos:
+            if i.file_size > max_cell_chars and i.filename.lower().endswith(".xml"):
+                if _longest_text_run(zf, i, max_cell_chars) > max_cell_chars:
+                    raise ConsultError(
+                        f"a cell holds more than {max_cell_chars:,} characters (in {i.filename}); "
+                        "no answer is that long, so the file is not a real export", file=path,
+                    )
+
+
+def _chars(part: bytes) -> int:
+    """About how many characters a piece of XML text holds (UTF-8 decoded; entities counted whole)."""
+    return len(part.decode("utf-8", "ignore"))
+
+
+def _longest_text_run(zf: zipfile.ZipFile, info: zipfile.ZipInfo, stop: int) -> int:
+    """About the most characters between two '<' in a zip part (returns early once past ``stop``)."""
+    longest = run = 0
+    try:
+        with zf.open(info) as f:
+            while chunk := f.read(_CHUNK):
+                parts = chunk.split(b"<")
+                # Only the pieces at a chunk's ends can join a run across chunks; a piece
+                # inside the chunk is a whole run and only needs decoding if its bytes say it may be long.
+                run += _chars(parts[0])
+                if len(parts) > 1:
+                    longest = max(longest, run)
+                    for p in parts[1:-1]:
+                        if len(p) > stop:
+                            longest = max(longest, _chars(p))
+                    run = _chars(parts[-1])
+                if max(longest, run) > stop:
+                    break
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise ConsultError(f"not a readable XLSX workbook (truncated or corrupt?): {e}",
+                           file=zf.filename) from None
+    return max(longest, run)
+
+
+def open_workbook(path: str | Path, **limits: Any) -> Any:
+    """Open an XLSX workbook read-only (values, not formulas) once :func:`check_workbook` passes.
+
+    Raises ConsultError for a missing, corrupt or oversized file. Close the
+    returned workbook when done. ``limits`` are passed to :func:`check_workbook`.
+    """
+    import openpyxl
+
+    path = Path(path)
+    check_workbook(path, **limits)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it ignores
+            return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds for damaged input
+        raise ConsultError(
+            f"not a readable XLSX workbook (truncated or corrupt?): {e.__class__.__name__}: {e}", file=path
+        ) from None
 
 
 def read_text(path: str | Path, encoding: str = "auto", missing: str = "no such file") -> str:

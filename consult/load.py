@@ -17,7 +17,7 @@ from pathlib import Path
 
 from consult.config import Config, load_config
 from consult.errors import ConsultError
-from consult.files import MAX_CELL_CHARS, decode
+from consult.files import MAX_CELL_CHARS, decode, open_workbook
 from consult.model import Consultation, Question, Respondent, Response
 
 TRUE_WORDS = ("yes", "y", "true", "1", "agree", "i agree", "consent")
@@ -206,13 +206,12 @@ def _check_spanning(rec: list[str], columns: list[str], path: Path, row: int, fi
     )
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> Table:
-    import openpyxl
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-        raise ConsultError(f"not a readable XLSX workbook (truncated or corrupt?): {e}", file=path) from None
+
+def _read_xlsx(path: Path, sheet: str | None, header_rows: int = 1) -> Table:
+    wb = open_workbook(path)
     try:
         if sheet is not None:
             if sheet not in wb.sheetnames:
@@ -221,13 +220,21 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
         else:
             ws = wb.worksheets[0]
         try:
-            it = ws.iter_rows(values_only=True)
-            head = next(it, None)
+            # Rows are padded to the width they are read at: read the header at Excel's
+            # widest, then the data only as wide as the header, so a stray far-right
+            # cell cannot make every row thousands of cells wide.
+            head = next(ws.iter_rows(max_row=1, max_col=EXCEL_MAX_COLUMNS, values_only=True), None)
             if head is None or not any(c is not None and str(c).strip() for c in head):
                 raise ConsultError("the sheet is empty", file=path)
+            head = list(head)
+            while head and (head[-1] is None or not str(head[-1]).strip()):
+                head.pop()
             columns = _header([("" if c is None else str(c)) for c in head], path)
             rows, numbers = [], []
-            for n, rec in enumerate(it, start=2):
+            it = ws.iter_rows(min_row=header_rows + 1, max_col=len(columns), values_only=True)
+            for n, rec in enumerate(it, start=header_rows + 1):
+                if n > EXCEL_MAX_ROWS:
+                    raise ConsultError(f"more than {EXCEL_MAX_ROWS:,} rows, which Excel never writes", file=path)
                 if not any(c is not None and str(c).strip() for c in rec):
                     continue
                 rows.append({c: clean(rec[i]) if i < len(rec) else "" for i, c in enumerate(columns) if c})
