@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from consult.config import Config, load_config
+from consult.config import ROW_ID, Config, load_config
 from consult.errors import ConsultError
 from consult.files import MAX_CELL_CHARS, decode, open_workbook
 from consult.model import Consultation, Question, Respondent, Response
@@ -57,18 +57,29 @@ def _header(columns: list[str], path: Path) -> list[str]:
     return cols
 
 
-def read_table(path: str | Path, *, encoding: str = "auto", sheet: str | None = None) -> Table:
-    """Read a CSV, TSV, XLSX or JSONL file into text rows."""
+def read_table(
+    path: str | Path, *, encoding: str = "auto", sheet: str | None = None, header_rows: int = 1
+) -> Table:
+    """Read a CSV, TSV, XLSX or JSONL file into text rows.
+
+    ``header_rows`` rows at the top are not data; the first of them names the
+    columns (Qualtrics puts the question text and import ids in rows 2 and 3).
+    Row numbers stay those of the file.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise ConsultError("is a folder, not a data file", file=path)
     if not path.is_file():
         raise ConsultError("no such file", file=path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, sheet)
+        return _read_xlsx(path, sheet, header_rows)
     if suffix in (".jsonl", ".ndjson"):
+        if header_rows != 1:
+            raise ConsultError("header_rows does not apply to JSONL (each line names its fields)", file=path)
         return _read_jsonl(path, encoding)
     if suffix in (".csv", ".tsv", ".txt"):
-        return _read_csv(path, encoding)
+        return _read_csv(path, encoding, header_rows)
     raise ConsultError(f"unsupported file type {suffix!r}; use CSV, XLSX or JSONL", file=path)
 
 
@@ -284,12 +295,11 @@ def _require(table: Table, column: str | None, what: str) -> None:
 def parse_type(raw: str, cfg: Config, table: Table, row: int) -> str | None:
     if not raw:
         return None
-    if raw in cfg.respondent.type_values:
-        return cfg.respondent.type_values[raw]
+    tv = cfg.respondent.type_values
+    canon = tv.get(raw) or next((v for k, v in tv.items() if k.lower() == raw.lower()), None)
+    if canon is not None:
+        return None if canon == "unknown" else canon
     low = raw.lower()
-    for k, v in cfg.respondent.type_values.items():
-        if k.lower() == low:
-            return v
     if "organi" in low or "behalf" in low:
         return "organisation"
     if "individual" in low or "myself" in low or "personal" in low:
@@ -300,9 +310,18 @@ def parse_type(raw: str, cfg: Config, table: Table, row: int) -> str | None:
     )
 
 
-def parse_consent(raw: str, table: Table, row: int, column: str | None) -> bool | None:
+def parse_consent(
+    raw: str, table: Table, row: int, column: str | None, values: dict[str, bool] | None = None
+) -> bool | None:
+    """Whether a consent answer allows publishing; ``values`` maps answers the yes/no words miss."""
     if not raw:
         return None
+    if values:
+        may = values.get(raw)
+        if may is None:
+            may = next((v for k, v in values.items() if k.lower() == raw.lower()), None)
+        if may is not None:
+            return may
     low = raw.lower().strip(" .!")
     if low in TRUE_WORDS or low.startswith("yes"):
         return True
@@ -333,7 +352,7 @@ def _respondent(cfg: Config, table: Table, rid: str, row: dict[str, str], n: int
         type=parse_type(row.get(rf.type, ""), cfg, table, n) if rf.type else None,  # type: ignore[arg-type]
         organisation=(row.get(rf.organisation) or None) if rf.organisation else None,
         group=(row.get(rf.group) or None) if rf.group else None,
-        consent=parse_consent(row.get(rf.consent, ""), table, n, rf.consent) if rf.consent else None,
+        consent=parse_consent(row.get(rf.consent, ""), table, n, rf.consent, rf.consent_values) if rf.consent else None,
         attributes={a: row.get(a, "") for a in rf.attributes},
         source_row=n,
     )
@@ -342,7 +361,7 @@ def _respondent(cfg: Config, table: Table, rid: str, row: dict[str, str], n: int
 def _check_respondent_columns(cfg: Config, table: Table) -> None:
     rf = cfg.respondent
     for what, col in (
-        ("respondent id", rf.id), ("respondent type", rf.type), ("organisation", rf.organisation),
+        ("respondent id", None if rf.id == ROW_ID else rf.id), ("respondent type", rf.type), ("organisation", rf.organisation),
         ("respondent group", rf.group), ("consent", rf.consent),
     ):
         _require(table, col, f"[respondent] {what}")
@@ -359,8 +378,9 @@ def build_wide(cfg: Config, table: Table) -> Consultation:
     respondents: list[Respondent] = []
     responses: list[Response] = []
     first_row: dict[str, int] = {}
+    by_row = cfg.respondent.id == ROW_ID
     for row, n in zip(table.rows, table.row_numbers):
-        rid = row.get(cfg.respondent.id or "", "")
+        rid = f"row-{n}" if by_row else row.get(cfg.respondent.id or "", "")
         if not rid:
             raise ConsultError("respondent id is blank", file=table.path, row=n, column=cfg.respondent.id)
         if rid in first_row:
@@ -455,7 +475,7 @@ def file_hash(*paths: Path) -> str:
 def load(config_or_folder: str | Path | Config) -> Consultation:
     """Load and validate a consultation from its config (or the folder holding it)."""
     cfg = config_or_folder if isinstance(config_or_folder, Config) else load_config(config_or_folder)
-    table = read_table(cfg.data_file, encoding=cfg.encoding, sheet=cfg.sheet)
+    table = read_table(cfg.data_file, encoding=cfg.encoding, sheet=cfg.sheet, header_rows=cfg.header_rows)
     if not table.rows:
         raise ConsultError("the file has a header but no rows", file=table.path)
     consultation = build_long(cfg, table) if cfg.layout == "long" else build_wide(cfg, table)
