@@ -627,10 +627,7 @@ def _long_shape(cols: list[Column]) -> tuple[Column, Column, Column] | None:
     respondents = [c for c in cols if c.filled == n and 2 <= c.distinct <= n / 1.5 and c.max_len <= 64]
     for q in questions:
         for r in respondents:
-            if r is q:
-                continue
-            pairs = set(zip(r.values, q.values))
-            if len(pairs) != n:  # every (respondent, question) once
+            if r is q or not _pairs_unique(r.values, q.values):  # every (respondent, question) once
                 continue
             for a in cols:
                 if a in (q, r) or a.filled < 0.5 * n:
@@ -645,6 +642,15 @@ def _long_shape(cols: list[Column]) -> tuple[Column, Column, Column] | None:
     return best
 
 
+def _pairs_unique(a: list[str], b: list[str]) -> bool:
+    seen: set[tuple[str, str]] = set()
+    for pair in zip(a, b):
+        if pair in seen:
+            return False  # a wide file fails within its first rows
+        seen.add(pair)
+    return True
+
+
 def _infer_long(draft: Draft, cols: list[Column], rows: list[dict[str, str]], r: Column, q: Column, a: Column) -> None:
     draft.respondent_column, draft.question_column, draft.answer_column = r.name, q.name, a.name
     draft.why["long"] = (f"each {r.name!r} appears on several rows, each with a different {q.name!r} "
@@ -656,12 +662,20 @@ def _infer_long(draft: Draft, cols: list[Column], rows: list[dict[str, str]], r:
         for c in cols:
             if c.name not in (r.name, q.name, a.name) and row.get(c.name) and c.name not in first[row[r.name]]:
                 first[row[r.name]][c.name] = row[c.name]
+    seen: dict[str, dict[str, str]] = {}  # column -> respondent -> the value it had
+    varies: set[str] = set()
+    for row in rows:
+        for c in cols:
+            v = row.get(c.name, "")
+            if v and c.name not in varies:
+                had = seen.setdefault(c.name, {}).setdefault(row[r.name], v)
+                if had != v:
+                    varies.add(c.name)
     per_respondent = []
     for c in cols:
         if c.name in (r.name, q.name, a.name):
             continue
-        varies = any(len({row[c.name] for row in rows if row[r.name] == rid and row.get(c.name)}) > 1 for rid in first)
-        if varies:
+        if c.name in varies:
             draft.left_out[c.name] = ("a different value on every row (a row id)" if c.unique
                                       else "varies within a respondent, so it is not about the respondent")
             continue
@@ -736,17 +750,26 @@ def draft_config(data_file: str | Path, config_dir: str | Path | None = None) ->
     return render(draft, file_value, file_note)
 
 
+def _name(path: Path) -> str:
+    name = path.stem
+    if name.lower() in _GENERIC and path.resolve().parent.name:
+        name = path.resolve().parent.name  # responses/advocacy-standards/responses.csv: the folder names it
+    return name
+
+
+def consultation_id(data_file: str | Path) -> str:
+    """The id a drafted config gives the consultation: the file's name (or its folder's, for a generic name)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", _name(Path(data_file))).strip("-.") or "consultation"
+    return stem if re.match(r"[A-Za-z0-9]", stem) else "c-" + stem
+
+
 _GENERIC = {"responses", "response", "data", "export", "results", "answers", "comments", "survey", "download"}
 
 
 def render(d: Draft, file_value: str, file_note: str = "") -> str:
     """The TOML text of a draft."""
-    name = d.path.stem
-    if name.lower() in _GENERIC and d.path.resolve().parent.name:
-        name = d.path.resolve().parent.name  # responses/advocacy-standards/responses.csv: the folder names it
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "consultation"
-    if not re.match(r"[A-Za-z0-9]", stem):
-        stem = "c-" + stem
+    stem = consultation_id(d.path)
+    name = _name(d.path)
     title = re.sub(r"[-_]+", " ", name).strip().capitalize() or "Consultation"
     n_q = len(d.questions)
     source = f"a {d.platform} export" if d.platform and not d.platform.startswith("a ") else (d.platform or "a wide export")
