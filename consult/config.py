@@ -115,6 +115,24 @@ def find_config(folder: str | Path) -> Path:
     raise ConsultError(f"no config file ({' or '.join(CONFIG_NAMES)}); draft one with {hint}", file=p)
 
 
+def config_beside(data_file: str | Path) -> Path | None:
+    """The config in a data file's folder that reads that very file, if there is one.
+
+    So ``consult analyse responses/x/responses.csv`` can use the hand-written
+    config beside the data instead of drafting a new one. A config there that
+    does not parse is an error (it was probably meant for this file).
+    """
+    data = Path(data_file)
+    for name in CONFIG_NAMES:
+        cand = data.parent / name
+        if cand.is_file():
+            table = _parse(cand)[0].get("data")
+            file = table.get("file") if isinstance(table, dict) else None
+            if isinstance(file, str) and (cand.parent / Path(file).expanduser()).resolve() == data.resolve():
+                return cand
+    return None
+
+
 def _parse(path: Path) -> tuple[dict[str, Any], str]:
     from consult.files import decode
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from consult.config import find_config, load_config
+from consult.config import config_beside, find_config, load_config
 from consult.errors import ConsultError
 from consult.load import load
 
@@ -130,3 +130,11 @@ def test_type_and_consent_value_maps(mini: Path) -> None:
     c = load(mini)
     assert (c.respondents[0].type, c.respondents[0].consent) == (None, True)
     assert c.respondents[1].consent is False
+
+
+def test_config_beside_a_data_file(mini: Path, tmp_path: Path) -> None:
+    assert config_beside(mini / "responses.csv") == mini / "consultation.toml"
+    (mini / "other.csv").write_text("a\n1\n")
+    assert config_beside(mini / "other.csv") is None  # the config there reads another file
+    (tmp_path / "lone.csv").write_text("a\n1\n")
+    assert config_beside(tmp_path / "lone.csv") is None
