@@ -46,14 +46,21 @@ def clean(value: object) -> str:
 
 
 def _header(columns: list[str], path: Path) -> list[str]:
+    """Column names, cleaned; a repeated name gets " (2)", " (3)", ... (exports repeat "Please explain
+    your answer" under every question)."""
     cols = [clean(c) for c in columns]
-    seen: dict[str, int] = {}
+    taken = set(cols)
+    seen: set[str] = set()
     for i, c in enumerate(cols):
         if not c:
             continue
         if c in seen:
-            raise ConsultError(f"column name {c!r} appears twice (columns {seen[c] + 1} and {i + 1})", file=path, row=1)
-        seen[c] = i
+            k = 2
+            while f"{c} ({k})" in taken:
+                k += 1
+            cols[i] = f"{c} ({k})"
+            taken.add(cols[i])
+        seen.add(cols[i])
     return cols
 
 

@@ -288,3 +288,18 @@ def test_is_data_file(tmp_path: Path) -> None:
     assert not is_data_file(tmp_path / "consultation.toml")
     assert not is_data_file(tmp_path)
     assert not is_data_file(tmp_path / "missing.csv")
+
+
+def test_repeated_why_headers_pair_with_their_questions(tmp_path: Path) -> None:
+    rows = [["Response ID", "1. Do you agree?", "Please explain your answer", "2. Do you agree?",
+             "Please explain your answer"]]
+    for i in range(20):
+        rows.append([f"A{i:03d}", ["Agree", "Disagree"][i % 2], f"Reason number {i} with enough words in it",
+                     ["Agree", "Disagree"][i % 3 == 0], f"Second reason {i} with enough words in it too"])
+    with open(tmp_path / "d.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    d = infer(tmp_path / "d.csv")
+    assert [(q.id, q.kind, q.text_column) for q in d.questions] == [
+        ("q1", "hybrid", "Please explain your answer"), ("q2", "hybrid", "Please explain your answer (2)")]
+    (tmp_path / "consultation.toml").write_text(draft_config(tmp_path / "d.csv"))
+    assert len(load(tmp_path).responses) == 40

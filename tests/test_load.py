@@ -369,3 +369,13 @@ def test_a_far_away_cell_does_not_widen_every_row(tmp_path: Path) -> None:
     wb.save(tmp_path / "wide.xlsx")
     t = read_table(tmp_path / "wide.xlsx")
     assert t.columns == ["Respondent ID", "Q1 Why?"] and len(t.rows) == 3
+
+
+def test_repeated_column_names_are_numbered(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text(
+        "id,Q1 Agree?,Please explain your answer,Q2 Agree?,Please explain your answer,Please explain your answer (2)\n"
+        "R1,Yes,because,No,since,extra\n", encoding="utf-8")
+    t = read_table(tmp_path / "d.csv")
+    assert t.columns == ["id", "Q1 Agree?", "Please explain your answer", "Q2 Agree?",
+                         "Please explain your answer (3)", "Please explain your answer (2)"]
+    assert t.rows[0]["Please explain your answer (3)"] == "since"
