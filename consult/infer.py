@@ -378,7 +378,7 @@ def _infer_wide(draft: Draft, cols: list[Column], import_ids: dict[str, str]) ->
             draft.left_out[c.name] = "numbers that are not answers to a question"
             take(c)
         elif c.look == "short" and not _H_QUESTION.search(c.label):
-            draft.left_out[c.name] = _short_reason(c)
+            draft.left_out[c.name] = "short varied values (names or labels), not answers to a question"
             take(c)
         elif c.look == "id":
             draft.left_out[c.name] = "a unique code per row"
@@ -390,7 +390,7 @@ def _infer_wide(draft: Draft, cols: list[Column], import_ids: dict[str, str]) ->
 def _id_score(c: Column) -> int:
     score = sum(w for pattern, w in _H_ID if pattern.search(c.name))
     if c.look == "number":
-        nums = sorted(int(float(v.replace(",", ""))) for v in c.values if _NUMBER.match(v) and "." not in v) or [0]
+        nums = sorted(int(v) for v in c.values if v.isdigit()) or [0]
         if nums == list(range(nums[0], nums[0] + len(nums))):
             score -= 1  # a plain row counter: fine, but a platform's own id is better
     return score
@@ -404,10 +404,6 @@ _NOT_ANSWERS = {"blank": "always blank", "date": "dates and times", "url": "link
 def _label_reason(c: Column) -> str:
     prefix = Counter(" ".join(v.split()[:2]) for v in c.counts.elements()).most_common(1)[0][0]
     return f"labels made from a template ({prefix!r} ...), not written by respondents"
-
-
-def _short_reason(c: Column) -> str:
-    return "short varied values (names or labels), not answers to a question"
 
 
 def _respondent_fields(draft: Draft, cols: list[Column], take) -> None:
@@ -818,6 +814,8 @@ def render(d: Draft, file_value: str, file_note: str = "") -> str:
         out += ["", "# Columns left out (add one to attributes above to keep it):"]
         out += [f"#   {_c(_s(col))}: {_c(why)}" for col, why in d.left_out.items()]
     out += ["", f"# {n_q} question{'s' if n_q != 1 else ''}:"]
+    if not d.questions:
+        out.append("# No column looked like answers to a question: add [[questions]] by hand (docs/formats.md).")
     for q in d.questions:
         out += ["", "[[questions]]", f"# {q.kind}: {_c(q.why)}", f"id = {_s(q.id)}", f"text = {_s(q.text)}",
                 f'kind = "{q.kind}"']

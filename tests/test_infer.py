@@ -303,3 +303,14 @@ def test_repeated_why_headers_pair_with_their_questions(tmp_path: Path) -> None:
         ("q1", "hybrid", "Please explain your answer"), ("q2", "hybrid", "Please explain your answer (2)")]
     (tmp_path / "consultation.toml").write_text(draft_config(tmp_path / "d.csv"))
     assert len(load(tmp_path).responses) == 40
+
+
+def test_a_file_without_answers_drafts_a_config_that_says_so(tmp_path: Path) -> None:
+    rows = [["Ref", "Score", "When"]] + [[f"K{i:03d}", f"{i * 3}%", f"2024-02-{i % 28 + 1:02d}"] for i in range(10)]
+    with open(tmp_path / "d.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    text = draft_config(tmp_path / "d.csv")
+    assert "No column looked like answers to a question" in text
+    (tmp_path / "consultation.toml").write_text(text)
+    with pytest.raises(ConsultError, match=r"no \[\[questions\]\] given"):
+        load(tmp_path)
