@@ -1,12 +1,15 @@
 """The consultation config: which columns hold which questions and respondent fields.
 
 A config is TOML (``consultation.toml``) or YAML (``consultation.yaml``); the
-format is described in ``docs/formats.md``. ``draft_config`` writes a first
-draft from a data file's header for an analyst to edit.
+format is described in ``docs/formats.md``. Unknown keys are refused with a
+did-you-mean, except inside the stage tables ([dedupe], [themes], ...), which
+are passed through in ``Config.settings`` for the stages to check.
+``consult.infer.draft_config`` drafts a config from a data file.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -19,8 +22,23 @@ from consult.errors import ConsultError
 from consult.model import Question
 
 CONFIG_NAMES = ("consultation.toml", "consultation.yaml", "consultation.yml")
+CONFIG_SUFFIXES = (".toml", ".yaml", ".yml")
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson")
 KINDS = ("closed", "open", "hybrid")
 LAYOUTS = ("wide", "long")
+TYPES = ("individual", "organisation", "unknown")  # "unknown": a value that says neither
+ROW_ID = "@row"  # [respondent] id: number respondents by their row in the file
+
+# The keys each part of the config may hold; anything else is a typo to report.
+KEYS: dict[str, tuple[str, ...]] = {
+    "consultation": ("id", "title", "organisation", "opened", "closed", "how"),
+    "data": ("file", "layout", "encoding", "sheet", "header_rows", "respondent_column", "question_column",
+             "answer_column"),
+    "respondent": ("id", "type", "organisation", "group", "consent", "attributes", "type_values", "consent_values"),
+    "questions": ("id", "text", "kind", "closed_column", "text_column", "options"),
+}
+# Tables the stages read (checked by the pipeline, not here).
+STAGE_TABLES = ("dedupe", "embed", "themes", "assign", "tune", "codebook")
 
 
 @dataclass
@@ -33,7 +51,8 @@ class RespondentFields:
     group: str | None = None
     consent: str | None = None
     attributes: list[str] = field(default_factory=list)
-    type_values: dict[str, str] = field(default_factory=dict)
+    type_values: dict[str, str] = field(default_factory=dict)  # raw value -> individual | organisation | unknown
+    consent_values: dict[str, bool] = field(default_factory=dict)  # raw value -> may publish
 
 
 @dataclass
@@ -47,6 +66,7 @@ class Config:
     layout: str = "wide"
     encoding: str = "auto"
     sheet: str | None = None
+    header_rows: int = 1  # rows at the top before the data; the first names the columns
     respondent_column: str | None = None  # long layout
     question_column: str | None = None
     answer_column: str | None = None
@@ -59,24 +79,65 @@ class Config:
     settings: dict[str, Any] = field(default_factory=dict)  # optional [dedupe], [themes], ... tables
 
 
+def is_config_file(path: str | Path) -> bool:
+    """Whether ``path`` names a config file by its suffix (.toml, .yaml, .yml)."""
+    return Path(path).suffix.lower() in CONFIG_SUFFIXES
+
+
 def find_config(folder: str | Path) -> Path:
-    """The config file in a responses folder (or the path itself if it is a file)."""
+    """The config file in a responses folder (or the path itself if it is a config file).
+
+    Anything else (a data file, some other file, a folder without a config) is a
+    one-line error saying what to give instead.
+    """
     p = Path(folder)
     if p.is_file():
-        return p
+        if is_config_file(p):
+            return p
+        if p.suffix.lower() in DATA_SUFFIXES:
+            raise ConsultError(
+                "is a data file, not a consultation config; draft a config for it with "
+                f"`consult init {p}`, or give the folder holding consultation.toml", file=p,
+            )
+        raise ConsultError(
+            "is neither a consultation config (.toml, .yaml) nor a data file (CSV, XLSX, JSONL); "
+            "give the folder holding consultation.toml", file=p,
+        )
     if not p.exists():
         raise ConsultError("no such file or folder", file=p)
+    if not p.is_dir():
+        raise ConsultError("is not a file or a folder", file=p)
     for name in CONFIG_NAMES:
         if (p / name).is_file():
             return p / name
-    raise ConsultError(
-        f"no config file ({' or '.join(CONFIG_NAMES)}); draft one with `consult init DATAFILE`", file=p
-    )
+    data = sorted(f.name for f in p.iterdir() if f.suffix.lower() in DATA_SUFFIXES and f.is_file())
+    hint = f"`consult init {p / data[0]}`" if data else "`consult init DATAFILE`"
+    raise ConsultError(f"no config file ({' or '.join(CONFIG_NAMES)}); draft one with {hint}", file=p)
 
 
-def _parse(path: Path) -> dict[str, Any]:
+def config_beside(data_file: str | Path) -> Path | None:
+    """The config in a data file's folder that reads that very file, if there is one.
+
+    So ``consult analyse responses/x/responses.csv`` can use the hand-written
+    config beside the data instead of drafting a new one. A config there that
+    does not parse is an error (it was probably meant for this file).
+    """
+    data = Path(data_file)
+    for name in CONFIG_NAMES:
+        cand = data.parent / name
+        if cand.is_file():
+            table = _parse(cand)[0].get("data")
+            file = table.get("file") if isinstance(table, dict) else None
+            if isinstance(file, str) and (cand.parent / Path(file).expanduser()).resolve() == data.resolve():
+                return cand
+    return None
+
+
+def _parse(path: Path) -> tuple[dict[str, Any], str]:
+    from consult.files import decode
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode(path.read_bytes(), path)[0]
     except OSError as e:
         raise ConsultError(f"cannot read config: {e.strerror}", file=path) from None
     try:
@@ -93,7 +154,52 @@ def _parse(path: Path) -> dict[str, Any]:
         raise ConsultError(f"config does not parse: {problem}", file=path, row=row) from None
     if not isinstance(data, dict):
         raise ConsultError("config must be a table of settings", file=path)
-    return data
+    return data, text
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The line on which ``key`` is first set or opens a table (TOML or YAML), if found."""
+    k = re.escape(key)
+    m = re.search(rf"^[ \t-]*(?:\[\[?[ \t]*{k}[ \t]*\]|[\"']?{k}[\"']?[ \t]*[=:])", text, re.M)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def _unknown(key: str, known: tuple[str, ...], where: str, path: Path, text: str) -> ConsultError:
+    """The error for a key that is not in ``known``, with a did-you-mean."""
+    home = [t for t, keys in KEYS.items() if key in keys and keys is not known]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if home:
+        hint = f" (it belongs in [{home[0]}])" if home[0] != "questions" else " (it belongs in [[questions]])"
+    elif close:
+        hint = f" (did you mean {close[0]!r}?)"
+    else:
+        hint = f"; known keys: {', '.join(known)}"
+    return ConsultError(f"{where}: unknown key {key!r}{hint}", file=path, row=_line_of(text, key))
+
+
+def _check_keys(data: dict[str, Any], path: Path, text: str) -> None:
+    top = tuple(KEYS) + STAGE_TABLES
+    for key in data:
+        if key not in top:
+            close = difflib.get_close_matches(str(key), top, n=1, cutoff=0.6)
+            hint = f" (did you mean [{close[0]}]?)" if close else f"; known tables: {', '.join(top)}"
+            what = f"table [{key}]" if isinstance(data[key], (dict, list)) else f"key {key!r} outside any table"
+            raise ConsultError(f"unknown {what}{hint}", file=path, row=_line_of(text, str(key)))
+    for table in ("consultation", "data", "respondent"):
+        value = data.get(table)
+        if isinstance(value, dict):
+            for key in value:
+                if key not in KEYS[table]:
+                    raise _unknown(str(key), KEYS[table], f"[{table}]", path, text)
+    qs = data.get("questions")
+    if isinstance(qs, list):
+        for n, q in enumerate(qs, start=1):
+            if isinstance(q, dict):
+                for key in q:
+                    if key not in KEYS["questions"]:
+                        qid = q.get("id")
+                        where = f"question {qid!r}" if isinstance(qid, str) else f"question {n}"
+                        raise _unknown(str(key), KEYS["questions"], where, path, text)
 
 
 def _table(data: dict[str, Any], key: str, path: Path, required: bool = False) -> dict[str, Any]:
@@ -121,7 +227,8 @@ def _str(table: dict[str, Any], key: str, path: Path, where: str, required: bool
 def load_config(path: str | Path) -> Config:
     """Read and validate a consultation config file."""
     path = find_config(path)
-    data = _parse(path)
+    data, text = _parse(path)
+    _check_keys(data, path, text)
     meta = _table(data, "consultation", path, required=True)
     cid = _str(meta, "id", path, "[consultation]", required=True)
     assert cid is not None
@@ -140,11 +247,15 @@ def load_config(path: str | Path) -> Config:
         opened=_str(meta, "opened", path, "[consultation]"),
         closed=_str(meta, "closed", path, "[consultation]"),
         how=_str(meta, "how", path, "[consultation]"),
-        data_file=(path.parent / str(file)),
+        data_file=(path.parent / Path(str(file)).expanduser()),  # an absolute path stays as it is
         layout=layout,
         encoding=_str(data_t, "encoding", path, "[data]") or "auto",
         sheet=_str(data_t, "sheet", path, "[data]"),
     )
+    hr = data_t.get("header_rows", 1)
+    if isinstance(hr, bool) or not isinstance(hr, int) or not 1 <= hr <= 20:
+        raise ConsultError(f"[data]: header_rows must be a whole number from 1 to 20, not {hr!r}", file=path)
+    cfg.header_rows = hr
     if layout == "long":
         for key in ("respondent_column", "question_column", "answer_column"):
             setattr(cfg, key, _str(data_t, key, path, "[data]", required=True))
@@ -157,10 +268,21 @@ def load_config(path: str | Path) -> Config:
     if not isinstance(tv, dict):
         raise ConsultError("[respondent.type_values] must be a table", file=path)
     for raw, canon in tv.items():
-        if canon not in ("individual", "organisation"):
+        if canon not in TYPES:
             raise ConsultError(
-                f"[respondent.type_values]: {raw!r} must map to individual or organisation, not {canon!r}", file=path
+                f"[respondent.type_values]: {raw!r} must map to {', '.join(TYPES[:-1])} or {TYPES[-1]}, not {canon!r}",
+                file=path,
             )
+    cv = r.get("consent_values", {})
+    if not isinstance(cv, dict):
+        raise ConsultError("[respondent.consent_values] must be a table", file=path)
+    consent_values: dict[str, bool] = {}
+    for raw, may in cv.items():
+        if isinstance(may, str) and may.lower() in ("yes", "no"):
+            may = may.lower() == "yes"
+        if not isinstance(may, bool):
+            raise ConsultError(f"[respondent.consent_values]: {raw!r} must map to yes or no, not {may!r}", file=path)
+        consent_values[str(raw)] = may
     cfg.respondent = RespondentFields(
         id=_str(r, "id", path, "[respondent]", required=(layout == "wide")),
         type=_str(r, "type", path, "[respondent]"),
@@ -169,7 +291,11 @@ def load_config(path: str | Path) -> Config:
         consent=_str(r, "consent", path, "[respondent]"),
         attributes=list(attrs),
         type_values={str(k): str(v) for k, v in tv.items()},
+        consent_values=consent_values,
     )
+    if cfg.respondent.id == ROW_ID and layout == "long":
+        raise ConsultError(f"[respondent]: id = {ROW_ID!r} is for the wide layout; the long layout names "
+                           "respondent_column in [data]", file=path)
 
     qs = data.get("questions")
     if not isinstance(qs, list) or not qs:
@@ -203,137 +329,15 @@ def load_config(path: str | Path) -> Config:
                 text_column=text_col if kind != "closed" else None,
             )
         )
-    cfg.settings = {
-        k: v for k, v in data.items() if k not in ("consultation", "data", "respondent", "questions") and isinstance(v, dict)
-    }
+    for k in STAGE_TABLES:
+        if k in data and not isinstance(data[k], dict):
+            raise ConsultError(f"[{k}] must be a table of settings", file=path)
+    cfg.settings = {k: v for k, v in data.items() if k in STAGE_TABLES}
     return cfg
 
 
-# --- drafting a config from a header -------------------------------------------------
+def draft_config(data_file: str | Path) -> str:  # TODO(lead): remove once cli.py imports consult.infer
+    """Moved to :func:`consult.infer.draft_config`; kept so ``consult init`` works until the CLI switches."""
+    from consult.infer import draft_config as draft
 
-_FIELD_HINTS = {
-    "id": re.compile(r"\b(respondent|response)\s*(id|number|no)\b|^id$", re.I),
-    "type": re.compile(r"responding as|individual or (an )?organi[sz]ation|on behalf", re.I),
-    "organisation": re.compile(r"organi[sz]ation('s)? name|name of (your )?organi[sz]ation", re.I),
-    "group": re.compile(r"best describes|which of (these|the following)|role|capacity", re.I),
-    "consent": re.compile(r"publish|confidential|consent", re.I),
-}
-
-
-_OPEN_HEADER = re.compile(
-    r"\bwhy\b|explain|comment|reason|what else|describe|tell us|please give|views|suggest|anything else", re.I
-)
-
-
-def _slug(text: str, n: int) -> str:
-    m = re.match(r"\s*(?:q(?:uestion)?\s*)?(\d+)", text, re.I)
-    if m:
-        return f"q{m.group(1)}"
-    words = re.findall(r"[a-z0-9]+", text.lower())[:4]
-    return "-".join(words) or f"q{n}"
-
-
-def classify_columns(columns: list[str], rows: list[dict[str, str]]) -> dict[str, str]:
-    """Tell free-text columns from closed ones by how varied their values are.
-
-    A column whose values are long, or mostly distinct across many rows, is
-    ``open``; one drawing on a few repeated short values is ``closed``. With few
-    rows, a header asking "why?" or for comments tips the balance.
-    """
-    kinds: dict[str, str] = {}
-    for col in columns:
-        values = [(r.get(col) or "").strip() for r in rows]
-        values = [v for v in values if v]
-        if not values:
-            kinds[col] = "open" if _OPEN_HEADER.search(col) else "closed"
-            continue
-        distinct = len(set(values))
-        mean_words = sum(len(v.split()) for v in values) / len(values)
-        varied = len(values) >= 20 and distinct / len(values) > 0.5
-        kinds[col] = "open" if varied or mean_words >= 6 or _OPEN_HEADER.search(col) else "closed"
-    return kinds
-
-
-def draft_config(data_file: str | Path) -> str:
-    """Draft a TOML config for a wide data file, for an analyst to edit."""
-    from consult.load import read_table
-
-    path = Path(data_file)
-    table = read_table(path)
-    columns = table.columns
-    rows = table.rows[:2000]
-    kinds = classify_columns(columns, rows)
-
-    fields: dict[str, str] = {}
-    for col in columns:
-        for key, pat in _FIELD_HINTS.items():
-            if key not in fields and pat.search(col):
-                fields[key] = col
-                break
-    used = set(fields.values())
-    question_cols = [c for c in columns if c not in used]
-
-    def q(s: str) -> str:
-        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    out = [
-        "# Drafted by `consult init` from the header of " + path.name + ". Check every line.",
-        "",
-        "[consultation]",
-        f"id = {q(re.sub(r'[^A-Za-z0-9._-]+', '-', path.stem).strip('-') or 'consultation')}",
-        'title = "TODO: the consultation title"',
-        'organisation = "TODO: the department"',
-        "",
-        "[data]",
-        f"file = {q(path.name)}",
-        'layout = "wide"',
-        "",
-        "[respondent]",
-    ]
-    for key in ("id", "type", "organisation", "group", "consent"):
-        if key in fields:
-            out.append(f"{key} = {q(fields[key])}")
-        else:
-            out.append(f'# {key} = "COLUMN"')
-    out.append("attributes = []")
-    out.append("")
-
-    # Pair a closed column with the free-text column right after it ("Do you agree?" + "Why?").
-    n = 0
-    i = 0
-    ids: set[str] = set()
-    while i < len(question_cols):
-        col = question_cols[i]
-        n += 1
-        nxt = question_cols[i + 1] if i + 1 < len(question_cols) else None
-        out.append("[[questions]]")
-        qid = _slug(col, n)
-        while qid in ids:
-            qid += "b"
-        ids.add(qid)
-        if kinds[col] == "closed" and nxt is not None and kinds[nxt] == "open":
-            options = sorted({(r.get(col) or "").strip() for r in rows} - {""})
-            out += [
-                f"id = {q(qid)}",
-                f"text = {q(col)}",
-                'kind = "hybrid"',
-                f"closed_column = {q(col)}",
-                f"text_column = {q(nxt)}",
-                "options = [" + ", ".join(q(o) for o in options) + "]",
-            ]
-            i += 2
-        elif kinds[col] == "closed":
-            options = sorted({(r.get(col) or "").strip() for r in rows} - {""})
-            out += [
-                f"id = {q(qid)}",
-                f"text = {q(col)}",
-                'kind = "closed"',
-                f"closed_column = {q(col)}",
-                "options = [" + ", ".join(q(o) for o in options) + "]",
-            ]
-            i += 1
-        else:
-            out += [f"id = {q(qid)}", f"text = {q(col)}", 'kind = "open"', f"text_column = {q(col)}"]
-            i += 1
-        out.append("")
-    return "\n".join(out)
+    return draft(data_file)

@@ -10,13 +10,14 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from consult.config import Config, load_config
+from consult.config import ROW_ID, Config, load_config
 from consult.errors import ConsultError
-from consult.files import decode
+from consult.files import MAX_CELL_CHARS, decode, open_workbook
 from consult.model import Consultation, Question, Respondent, Response
 
 TRUE_WORDS = ("yes", "y", "true", "1", "agree", "i agree", "consent")
@@ -45,49 +46,126 @@ def clean(value: object) -> str:
 
 
 def _header(columns: list[str], path: Path) -> list[str]:
+    """Column names, cleaned; a repeated name gets " (2)", " (3)", ... (exports repeat "Please explain
+    your answer" under every question)."""
     cols = [clean(c) for c in columns]
-    seen: dict[str, int] = {}
+    taken = set(cols)
+    seen: set[str] = set()
     for i, c in enumerate(cols):
         if not c:
             continue
         if c in seen:
-            raise ConsultError(f"column name {c!r} appears twice (columns {seen[c] + 1} and {i + 1})", file=path, row=1)
-        seen[c] = i
+            k = 2
+            while f"{c} ({k})" in taken:
+                k += 1
+            cols[i] = f"{c} ({k})"
+            taken.add(cols[i])
+        seen.add(cols[i])
     return cols
 
 
-def read_table(path: str | Path, *, encoding: str = "auto", sheet: str | None = None) -> Table:
-    """Read a CSV, TSV, XLSX or JSONL file into text rows."""
+def read_table(
+    path: str | Path, *, encoding: str = "auto", sheet: str | None = None, header_rows: int = 1
+) -> Table:
+    """Read a CSV, TSV, XLSX or JSONL file into text rows.
+
+    ``header_rows`` rows at the top are not data; the first of them names the
+    columns (Qualtrics puts the question text and import ids in rows 2 and 3).
+    Row numbers stay those of the file.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise ConsultError("is a folder, not a data file", file=path)
     if not path.is_file():
         raise ConsultError("no such file", file=path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, sheet)
+        return _read_xlsx(path, sheet, header_rows)
     if suffix in (".jsonl", ".ndjson"):
+        if header_rows != 1:
+            raise ConsultError("header_rows does not apply to JSONL (each line names its fields)", file=path)
         return _read_jsonl(path, encoding)
     if suffix in (".csv", ".tsv", ".txt"):
-        return _read_csv(path, encoding)
+        return _read_csv(path, encoding, header_rows)
     raise ConsultError(f"unsupported file type {suffix!r}; use CSV, XLSX or JSONL", file=path)
 
 
-def _read_csv(path: Path, encoding: str) -> Table:
+def _delimiter(text: str, suffix: str) -> str:
+    """The field separator: tab for TSV, else whichever of , ; or tab the header line uses most."""
+    if suffix == ".tsv":
+        return "\t"
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _quote_fault(text: str, start: int, delimiter: str) -> tuple[int, int, str] | None:
+    """Where the quoting of the record starting at ``start`` goes wrong.
+
+    Returns (cell index of the quote that opened, line offset from the record's
+    first line to where it went wrong, what went wrong) or ``None``.
+    """
+    field, i, n, line = 0, start, len(text), 0
+    at_start = True
+    while i < n:
+        ch = text[i]
+        if at_start and ch == '"':
+            opened, j = field, i + 1
+            while True:
+                k = text.find('"', j)
+                if k < 0:
+                    return opened, line, "never closed"
+                line_at = line + text.count("\n", i, k)
+                nxt = text[k + 1] if k + 1 < n else ""
+                if nxt == '"':
+                    j = k + 2
+                    continue
+                if nxt in (delimiter, "\n", "\r", ""):
+                    line, i = line_at, k + 1
+                    break
+                return opened, line_at, f"closed by a quote followed by {nxt!r}"
+            at_start = False
+            continue
+        if ch == delimiter:
+            field += 1
+            at_start = True
+        elif ch in "\r\n":
+            return None
+        else:
+            at_start = False
+        i += 1
+    return None
+
+
+def _read_csv(path: Path, encoding: str, header_rows: int = 1) -> Table:
     text, enc = decode(path.read_bytes(), path, encoding)
     if not text.strip():
         raise ConsultError("the file is empty", file=path)
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    if delimiter == ",":
-        first = text.split("\n", 1)[0]
-        if first.count(";") > first.count(",") and first.count(";") > 0:
-            delimiter = ";"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        records = list(reader)
-    except csv.Error as e:
-        raise ConsultError(f"CSV does not parse: {e}", file=path, row=reader.line_num) from None
+    delimiter = _delimiter(text, path.suffix.lower())
+    # strict: a quote must close right before a separator or a line end, so an
+    # unclosed quote stops the file instead of swallowing the next rows.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    line_starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    records: list[list[str]] = []
+    columns: list[str] = []
+    while True:
+        first_line = reader.line_num + 1  # physical line (1-based) where this record starts
+        row = len(records) + 1
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise _csv_error(e, text, line_starts, first_line, row, delimiter, columns, path) from None
+        if reader.line_num > first_line and columns:
+            _check_spanning(rec, columns, path, row, first_line, reader.line_num)
+        records.append(rec)
+        if len(records) == 1:
+            columns = _header(rec, path)
     columns = _header(records[0], path)
     rows, numbers = [], []
-    for n, rec in enumerate(records[1:], start=2):
+    for n, rec in enumerate(records[header_rows:], start=header_rows + 1):
         if not any(cell.strip() for cell in rec):
             continue
         if len(rec) > len(columns) and any(c.strip() for c in rec[len(columns):]):
@@ -99,13 +177,59 @@ def _read_csv(path: Path, encoding: str) -> Table:
     return Table(path, [c for c in columns if c], rows, numbers, enc)
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> Table:
-    import openpyxl
+def _where(row: int, first_line: int) -> str:
+    return "" if row == first_line else f" (line {first_line} of the file)"
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-        raise ConsultError(f"not a readable XLSX workbook (truncated or corrupt?): {e}", file=path) from None
+
+def _csv_error(
+    e: csv.Error, text: str, line_starts: list[int], first_line: int, row: int, delimiter: str,
+    columns: list[str], path: Path,
+) -> ConsultError:
+    start = line_starts[min(first_line - 1, len(line_starts) - 1)]
+    if "field larger than field limit" in str(e):
+        return ConsultError(
+            f"a cell holds more than {MAX_CELL_CHARS:,} characters{_where(row, first_line)}; no answer is that "
+            "long, so a quote is probably not closed (or the file is not a real export)", file=path, row=row,
+        )
+    fault = _quote_fault(text, start, delimiter)
+    if fault is None:
+        return ConsultError(f"CSV does not parse{_where(row, first_line)}: {e}", file=path, row=row)
+    cell, lines_on, what = fault
+    column = columns[cell] if cell < len(columns) and columns[cell] else None
+    where = "" if column else f"cell {cell + 1}: "
+    if what == "never closed":
+        msg = "the quote that opens this cell is never closed, so the rest of the file would be read into it"
+    elif lines_on:
+        msg = (f"the quote that opens this cell is not closed on its line, so line {first_line + lines_on} "
+               "would be read into this answer")
+    else:
+        msg = f'a quote inside this quoted cell is not doubled ("") but {what.removeprefix("closed by a quote ")}'
+    return ConsultError(f"{where}{msg}{_where(row, first_line)}; fix the quotes on this row", file=path, row=row,
+                        column=column)
+
+
+def _check_spanning(rec: list[str], columns: list[str], path: Path, row: int, first: int, last: int) -> None:
+    """A record over several lines must still have the header's cells (else a quote ran on)."""
+    cells = len(rec)
+    while cells > len(columns) and not rec[cells - 1].strip():
+        cells -= 1
+    if cells == len(columns):
+        return
+    cell = next((i for i, v in enumerate(rec) if "\n" in v or "\r" in v), 0)
+    column = columns[cell] if cell < len(columns) and columns[cell] else None
+    raise ConsultError(
+        f"this row runs over lines {first}-{last} of the file and has {cells} cells where the header has "
+        f"{len(columns)}: a quote in it is probably not closed where it should be; fix the quotes on this row",
+        file=path, row=row, column=column,
+    )
+
+
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
+
+
+def _read_xlsx(path: Path, sheet: str | None, header_rows: int = 1) -> Table:
+    wb = open_workbook(path)
     try:
         if sheet is not None:
             if sheet not in wb.sheetnames:
@@ -114,13 +238,21 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
         else:
             ws = wb.worksheets[0]
         try:
-            it = ws.iter_rows(values_only=True)
-            head = next(it, None)
+            # Rows are padded to the width they are read at: read the header at Excel's
+            # widest, then the data only as wide as the header, so a stray far-right
+            # cell cannot make every row thousands of cells wide.
+            head = next(ws.iter_rows(max_row=1, max_col=EXCEL_MAX_COLUMNS, values_only=True), None)
             if head is None or not any(c is not None and str(c).strip() for c in head):
                 raise ConsultError("the sheet is empty", file=path)
+            head = list(head)
+            while head and (head[-1] is None or not str(head[-1]).strip()):
+                head.pop()
             columns = _header([("" if c is None else str(c)) for c in head], path)
             rows, numbers = [], []
-            for n, rec in enumerate(it, start=2):
+            it = ws.iter_rows(min_row=header_rows + 1, max_col=len(columns), values_only=True)
+            for n, rec in enumerate(it, start=header_rows + 1):
+                if n > EXCEL_MAX_ROWS:
+                    raise ConsultError(f"more than {EXCEL_MAX_ROWS:,} rows, which Excel never writes", file=path)
                 if not any(c is not None and str(c).strip() for c in rec):
                     continue
                 rows.append({c: clean(rec[i]) if i < len(rec) else "" for i, c in enumerate(columns) if c})
@@ -170,12 +302,11 @@ def _require(table: Table, column: str | None, what: str) -> None:
 def parse_type(raw: str, cfg: Config, table: Table, row: int) -> str | None:
     if not raw:
         return None
-    if raw in cfg.respondent.type_values:
-        return cfg.respondent.type_values[raw]
+    tv = cfg.respondent.type_values
+    canon = tv.get(raw) or next((v for k, v in tv.items() if k.lower() == raw.lower()), None)
+    if canon is not None:
+        return None if canon == "unknown" else canon
     low = raw.lower()
-    for k, v in cfg.respondent.type_values.items():
-        if k.lower() == low:
-            return v
     if "organi" in low or "behalf" in low:
         return "organisation"
     if "individual" in low or "myself" in low or "personal" in low:
@@ -186,9 +317,18 @@ def parse_type(raw: str, cfg: Config, table: Table, row: int) -> str | None:
     )
 
 
-def parse_consent(raw: str, table: Table, row: int, column: str | None) -> bool | None:
+def parse_consent(
+    raw: str, table: Table, row: int, column: str | None, values: dict[str, bool] | None = None
+) -> bool | None:
+    """Whether a consent answer allows publishing; ``values`` maps answers the yes/no words miss."""
     if not raw:
         return None
+    if values:
+        may = values.get(raw)
+        if may is None:
+            may = next((v for k, v in values.items() if k.lower() == raw.lower()), None)
+        if may is not None:
+            return may
     low = raw.lower().strip(" .!")
     if low in TRUE_WORDS or low.startswith("yes"):
         return True
@@ -219,7 +359,7 @@ def _respondent(cfg: Config, table: Table, rid: str, row: dict[str, str], n: int
         type=parse_type(row.get(rf.type, ""), cfg, table, n) if rf.type else None,  # type: ignore[arg-type]
         organisation=(row.get(rf.organisation) or None) if rf.organisation else None,
         group=(row.get(rf.group) or None) if rf.group else None,
-        consent=parse_consent(row.get(rf.consent, ""), table, n, rf.consent) if rf.consent else None,
+        consent=parse_consent(row.get(rf.consent, ""), table, n, rf.consent, rf.consent_values) if rf.consent else None,
         attributes={a: row.get(a, "") for a in rf.attributes},
         source_row=n,
     )
@@ -228,7 +368,7 @@ def _respondent(cfg: Config, table: Table, rid: str, row: dict[str, str], n: int
 def _check_respondent_columns(cfg: Config, table: Table) -> None:
     rf = cfg.respondent
     for what, col in (
-        ("respondent id", rf.id), ("respondent type", rf.type), ("organisation", rf.organisation),
+        ("respondent id", None if rf.id == ROW_ID else rf.id), ("respondent type", rf.type), ("organisation", rf.organisation),
         ("respondent group", rf.group), ("consent", rf.consent),
     ):
         _require(table, col, f"[respondent] {what}")
@@ -245,8 +385,9 @@ def build_wide(cfg: Config, table: Table) -> Consultation:
     respondents: list[Respondent] = []
     responses: list[Response] = []
     first_row: dict[str, int] = {}
+    by_row = cfg.respondent.id == ROW_ID
     for row, n in zip(table.rows, table.row_numbers):
-        rid = row.get(cfg.respondent.id or "", "")
+        rid = f"row-{n}" if by_row else row.get(cfg.respondent.id or "", "")
         if not rid:
             raise ConsultError("respondent id is blank", file=table.path, row=n, column=cfg.respondent.id)
         if rid in first_row:
@@ -341,7 +482,7 @@ def file_hash(*paths: Path) -> str:
 def load(config_or_folder: str | Path | Config) -> Consultation:
     """Load and validate a consultation from its config (or the folder holding it)."""
     cfg = config_or_folder if isinstance(config_or_folder, Config) else load_config(config_or_folder)
-    table = read_table(cfg.data_file, encoding=cfg.encoding, sheet=cfg.sheet)
+    table = read_table(cfg.data_file, encoding=cfg.encoding, sheet=cfg.sheet, header_rows=cfg.header_rows)
     if not table.rows:
         raise ConsultError("the file has a header but no rows", file=table.path)
     consultation = build_long(cfg, table) if cfg.layout == "long" else build_wide(cfg, table)
