@@ -74,7 +74,7 @@ def main(
 @app.command()
 @friendly
 def analyse(
-    folder: Path = typer.Argument(..., help="A responses folder holding consultation.toml (or the config file itself)."),
+    folder: Path = typer.Argument(..., help="A responses folder holding consultation.toml, the config file itself, or a data file (a config is then drafted into the output folder)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder [default: outputs/<consultation id>]."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
@@ -82,6 +82,9 @@ def analyse(
     from consult.pipeline import analyse as run
 
     result = run(folder, out, progress=progress)
+    if result.drafted_config is not None:
+        typer.echo(f"drafted {result.drafted_config} from the data (it says what it guessed and why; "
+                   "edit it and run again if a guess is wrong)")
     typer.echo(f"{result.respondents} respondents, {result.responses} answers loaded")
     for note in result.notes:
         typer.echo(f"note: {note}")
@@ -96,14 +99,12 @@ def init(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the draft [default: consultation.toml beside the data]."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing config."),
 ) -> None:
-    """Draft a consultation config from a data file's header, for you to edit."""
-    from consult.config import draft_config
-    from consult.files import atomic_write_text
+    """Draft a consultation config from a data file: each column's role is guessed from its content."""
+    from consult.infer import write_draft
 
-    target = out or data_file.parent / "consultation.toml"
-    refuse_overwrite(target, force)
-    atomic_write_text(target, draft_config(data_file))
-    typer.echo(f"wrote {target}: check the question kinds, ids and respondent fields before `consult analyse`")
+    target = write_draft(data_file, out or data_file.parent / "consultation.toml", force=force)
+    typer.echo(f"wrote {target}: its comments say what each column was taken to be and why; "
+               "check them before `consult analyse`")
 
 
 @app.command()

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from consult.errors import ConsultError
+from consult.settings import STAGES
 from consult.model import Question
 
 CONFIG_NAMES = ("consultation.toml", "consultation.yaml", "consultation.yml")
@@ -38,7 +39,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "questions": ("id", "text", "kind", "closed_column", "text_column", "options"),
 }
 # Tables the stages read (checked by the pipeline, not here).
-STAGE_TABLES = ("dedupe", "embed", "themes", "assign", "tune", "codebook")
+STAGE_TABLES = tuple(STAGES)  # checked by consult.settings
 
 
 @dataclass
@@ -334,10 +335,3 @@ def load_config(path: str | Path) -> Config:
             raise ConsultError(f"[{k}] must be a table of settings", file=path)
     cfg.settings = {k: v for k, v in data.items() if k in STAGE_TABLES}
     return cfg
-
-
-def draft_config(data_file: str | Path) -> str:  # TODO(lead): remove once cli.py imports consult.infer
-    """Moved to :func:`consult.infer.draft_config`; kept so ``consult init`` works until the CLI switches."""
-    from consult.infer import draft_config as draft
-
-    return draft(data_file)

@@ -44,10 +44,32 @@ class AnalyseResult:
     responses: int
     kept_stale: int = 0
     notes: list[str] = field(default_factory=list)
+    drafted_config: Path | None = None
 
 
 def default_outdir(cfg: Config, base: str | Path = "outputs") -> Path:
     return Path(base) / cfg.id
+
+
+def config_for(path: str | Path, outdir: str | Path | None = None) -> tuple[Path, Path | None]:
+    """The config to analyse ``path`` with, and the path of a config drafted just now (else None).
+
+    A data file is analysed with the config beside it when that config reads it; else with
+    ``<outdir>/consultation.toml``, drafted from the data the first time.
+    """
+    from consult.config import config_beside
+    from consult.infer import consultation_id, is_data_file, write_draft
+
+    path = Path(path)
+    if not is_data_file(path):
+        return path, None
+    beside = config_beside(path)
+    if beside is not None:
+        return beside, None
+    target = Path(outdir or Path("outputs") / consultation_id(path)) / "consultation.toml"
+    if target.exists():
+        return target, None
+    return write_draft(path, target), target
 
 
 @dataclass
@@ -236,9 +258,14 @@ def analyse(
     progress: bool = True,
     skip: tuple[str, ...] = (),
 ) -> AnalyseResult:
-    """Run the whole analysis of the consultation in ``folder`` into ``outdir``."""
+    """Run the whole analysis of the consultation in ``folder`` into ``outdir``.
+
+    ``folder`` may also be a config file, or a data file: then the config beside it (if it reads that
+    file) is used, or one is drafted into the output folder (kept for the next run, edits included).
+    """
     from consult.report import write_summary
 
+    folder, drafted = config_for(folder, outdir)
     cfg = load_config(folder)
     consultation = load(cfg)  # all validation before anything is written
     settings = Settings.from_tables(cfg.settings, file=cfg.path)
@@ -271,4 +298,5 @@ def analyse(
         responses=len(consultation.responses),
         kept_stale=kept,
         notes=notes,
+        drafted_config=drafted,
     )

@@ -165,7 +165,7 @@ class Settings:
         """Settings from a config's stage tables; a ConsultError naming the first problem."""
         unknown = sorted(set(tables) - set(STAGES))
         if unknown:
-            raise ConsultError(_unknown(f"[{unknown[0]}]", unknown[0], STAGES, "table"), file=file)
+            raise ConsultError(_unknown("", unknown[0], STAGES, "table"), file=file)
         parts = {}
         for name, kind in STAGES.items():
             table = tables.get(name) or {}
@@ -180,17 +180,17 @@ class Settings:
                 for name in STAGES}
 
 
-def _unknown(what: str, key: str, known: Any, noun: str) -> str:
+def _unknown(where: str, key: str, known: Any, noun: str) -> str:
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
-    return f"unknown {noun} {what}{hint}"
+    hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(sorted(known))}"
+    return f"{where}unknown {noun} {key!r}{hint}"
 
 
 def _build(kind: type, name: str, table: dict[str, Any], file: str | Path | None) -> Any:
     known = {f.name: f for f in fields(kind)}
     for key in table:
         if key not in known:
-            raise ConsultError(_unknown(f"{key!r} in [{name}]", key, known, "setting"), file=file)
+            raise ConsultError(_unknown(f"[{name}]: ", key, known, "setting"), file=file)
     hints = typing.get_type_hints(kind)
     values = {}
     for key, value in table.items():

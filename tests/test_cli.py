@@ -90,12 +90,12 @@ def test_init_on_a_missing_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "table, fragment",
     [
-        ("[themes]\nmin_themse = 3\n", "unknown setting 'min_themse' in [themes]; did you mean 'min_themes'?"),
+        ("[themes]\nmin_themse = 3\n", "[themes]: unknown setting 'min_themse' (did you mean 'min_themes'?)"),
         ("[themes]\nmin_themes = 40\nmax_themes = 30\n", "[themes]"),
         ("[dedupe]\njaccard_threshold = 2.0\n", "[dedupe]"),
         ("[assign]\nthreshold = 'high'\n", "[assign]"),
-        ("[codebook]\nfolders = 'x'\n", "unknown setting 'folders' in [codebook]; did you mean 'folder'?"),
-        ("[embedd]\nmodel = 'x'\n", "unknown table [embedd]; did you mean 'embed'?"),
+        ("[codebook]\nfolders = 'x'\n", "[codebook]: unknown setting 'folders' (did you mean 'folder'?)"),
+        ("[embedd]\nmodel = 'x'\n", "unknown table [embedd] (did you mean [embed]?)"),
         ("[assign]\nalphas = [1.0, -2.0]\n", "[assign] alphas must be above 0"),
         ("[themes]\nn_themes = 2.5\n", "[themes] n_themes must be a whole number"),
     ],

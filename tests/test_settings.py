@@ -56,9 +56,9 @@ def test_defaults_and_conversions() -> None:
 
 
 @pytest.mark.parametrize("tables, message", [
-    ({"embedd": {}}, "unknown table [embedd]; did you mean 'embed'?"),
-    ({"nothing-like-it": {}}, "unknown table [nothing-like-it]; known: "),
-    ({"themes": {"min_themse": 3}}, "unknown setting 'min_themse' in [themes]; did you mean 'min_themes'?"),
+    ({"embedd": {}}, "unknown table 'embedd' (did you mean 'embed'?)"),
+    ({"nothing-like-it": {}}, "unknown table 'nothing-like-it'; known: "),
+    ({"themes": {"min_themse": 3}}, "[themes]: unknown setting 'min_themse' (did you mean 'min_themes'?)"),
     ({"dedupe": {"jaccard_threshold": 0}}, "[dedupe] jaccard_threshold must be above 0 and at most 1, not 0"),
     ({"dedupe": {"min_campaign_size": 1}}, "[dedupe] min_campaign_size must be at least 2"),
     ({"dedupe": {"num_perm": True}}, "[dedupe] num_perm must be a whole number"),

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from consult.errors import ConsultError
-from consult.files import atomic_write_bytes
+from consult.files import atomic_write_bytes, open_workbook
 from consult.workspace import answers
 from consult.workspace.answers import check_reviewer, update_answer
 from consult.workspace.codes import codes as workspace_codes
@@ -165,12 +165,9 @@ def import_xlsx(conn: sqlite3.Connection, path: str | Path, reviewer: str) -> Im
     """
     reviewer = check_reviewer(reviewer)
     path = Path(path)
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise ConsultError("file not found", file=path) from None
-    except Exception as exc:  # openpyxl raises many kinds for non-XLSX input
-        raise ConsultError(f"not a readable XLSX workbook ({exc.__class__.__name__})", file=path) from None
+    if not path.is_file():
+        raise ConsultError("file not found", file=path)
+    wb = open_workbook(path)
     try:
         return _import(conn, wb, path, reviewer)
     finally:
