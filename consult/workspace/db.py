@@ -100,3 +100,16 @@ def db_folder(conn: sqlite3.Connection) -> Path:
         if row[1] == "main" and row[2]:
             return Path(row[2]).parent
     raise ConsultError("this workspace is in memory; give an output path")
+
+
+def secret(conn: sqlite3.Connection) -> bytes:
+    """This workspace's own random secret (made on first use, never exported), for signing what it hands out."""
+    import secrets
+
+    with transaction(conn):
+        row = conn.execute("SELECT value FROM workspace_meta WHERE key = 'secret'").fetchone()
+        if row is None:
+            value = secrets.token_hex(32)
+            conn.execute("INSERT INTO workspace_meta (key, value) VALUES ('secret', ?)", (value,))
+            return bytes.fromhex(value)
+    return bytes.fromhex(row[0])

@@ -286,6 +286,13 @@ MIGRATIONS: list[str] = [
         JOIN code_targets t ON t.question_id = b.question_id AND t.code_id = o.code_id
         GROUP BY b.response_id, b.question_id, t.target, b.via;
     """,
+    # 3 -> 4: facts about the workspace itself (e.g. the secret that signs exported spreadsheets).
+    """
+    CREATE TABLE workspace_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
