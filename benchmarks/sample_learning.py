@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 from consult.evaluate import agreement, read_gold  # noqa: E402
 from consult.workspace.codes import codings_by_respondent  # noqa: E402
 from consult.pipeline import analyse  # noqa: E402
-from consult.workspace.db import connect, now, transaction  # noqa: E402
+from consult.workspace import answers  # noqa: E402
+from consult.workspace.db import connect, transaction  # noqa: E402
 
 SAMPLE = ROOT / "responses" / "advocacy-standards"
 CODEBOOKS = ROOT / "codebook" / "advocacy-standards"
@@ -84,10 +85,8 @@ def main(argv: list[str] | None = None) -> None:
                     codes = [c for c in gold[r["key"]] if (q, c) in known]
                     if not codes:
                         continue
-                    conn.execute("INSERT INTO review_state (response_id, decided, reviewed, reviewer, at, version)"
-                                 " VALUES (?, 1, 1, 'benchmark', ?, 1)", (r["id"], now()))
-                    conn.executemany("INSERT INTO human_codes VALUES (?, ?, 'benchmark', ?)",
-                                     [(r["id"], c, now()) for c in sorted(codes)])
+                    answers.set_codes(conn, r["id"], sorted(codes), "benchmark")
+                    answers.mark_reviewed(conn, r["id"], "benchmark")
                     reviewed.add(r["key"])
         conn.close()
         rest = sorted(k for k in gold if k not in reviewed)

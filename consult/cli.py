@@ -92,6 +92,21 @@ def analyse(
     typer.echo(f"summary:   {result.summary_path}")
 
 
+@app.command("purge-withdrawn")
+@friendly
+def purge_withdrawn(
+    outdir: Path = typer.Argument(..., help="A workspace folder written by `consult analyse`."),
+    reviewer: str = typer.Option(..., "--reviewer", help="Your name, recorded in the audit trail."),
+) -> None:
+    """Delete for good the answers and respondents withdrawn from the input (kept until now for the audit)."""
+    from consult.workspace import open_workspace
+    from consult.workspace.responses import purge_withdrawn as purge
+
+    done = purge(open_workspace(outdir), reviewer)
+    typer.echo(f"deleted {done['answers']} withdrawn answers and {done['respondents']} withdrawn respondents"
+               " (recorded in the audit trail)")
+
+
 @app.command()
 @friendly
 def init(

@@ -7,7 +7,6 @@ instead. Nothing here touches the network.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -20,6 +19,7 @@ import numpy as np
 
 from consult.errors import ConsultError
 from consult.workspace.caches import EmbeddingCache
+from consult.workspace.db import text_hash
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +71,6 @@ def load_model(path: Path) -> Any:
         raise ConsultError(f"cannot load embedding model from {path}: {exc}") from exc
     model.eval()
     return model
-
-
-def text_hash(text: str) -> str:
-    """SHA-256 hex digest of a text (UTF-8), the cache key of its vector."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class SupportsEmbed(Protocol):

@@ -42,7 +42,7 @@ class AnalyseResult:
     summary_path: Path
     respondents: int
     responses: int
-    kept_stale: int = 0
+    withdrawn: int = 0
     notes: list[str] = field(default_factory=list)
     drafted_config: Path | None = None
 
@@ -246,6 +246,20 @@ def response_codes(units: list[Unit], predictions: list) -> dict[int, dict[str, 
     return per_response
 
 
+def ingest_notes(r: ws_responses.IngestResult) -> list[str]:
+    """What the run log says about answers that left the input or came back."""
+    notes = []
+    if r.withdrawn_answers:
+        notes.append(
+            f"{r.withdrawn_answers} answers of {r.withdrawn_respondents} respondent"
+            f"{'' if r.withdrawn_respondents == 1 else 's'} are withdrawn ({r.newly_withdrawn} since the last run): "
+            "they left the input after people worked on them, so they are kept for the audit trail but not counted, "
+            "quoted or exported; `consult purge-withdrawn` deletes them for good")
+    if r.returned:
+        notes.append(f"{r.returned} withdrawn answers are back in the input and count again")
+    return notes
+
+
 def stages() -> list[tuple[str, Stage]]:
     """The machine stages after loading, in order; each returns notes for the run log."""
     return [("dedupe", stage_dedupe), ("themes", stage_themes), ("assign", stage_assign)]
@@ -273,21 +287,26 @@ def analyse(
     out.mkdir(parents=True, exist_ok=True)
     conn = connect(out / DB_NAME)
     try:
-        run_id = ws_runs.start_run(conn, __version__, consultation.input_hash,
-                                   {"given": cfg.settings, "effective": settings.to_dict()})
-        kept = ws_responses.ingest(conn, consultation, {
-            "path": str(cfg.path), "data_file": str(cfg.data_file), "layout": cfg.layout, "settings": cfg.settings})
-        ctx = Context(conn, cfg, settings, progress)
-        notes: list[str] = []
-        if kept:
-            notes.append(f"{kept} answers no longer in the input were kept because reviewers had worked on them")
-        for name, stage in stages():
-            if name in skip:
-                continue
-            log.info("stage %s", name)
-            notes += stage(ctx)
-        summary = write_summary(conn, out / "summary.html")
-        ws_runs.finish_run(conn, run_id)
+        run_id, notes = ws_runs.start_run(conn, __version__, consultation.input_hash,
+                                          {"given": cfg.settings, "effective": settings.to_dict()})
+        try:
+            ingested = ws_responses.ingest(conn, consultation, {
+                "path": str(cfg.path), "data_file": str(cfg.data_file), "layout": cfg.layout, "settings": cfg.settings})
+            notes += ingest_notes(ingested)
+            ctx = Context(conn, cfg, settings, progress)
+            for name, stage in stages():
+                if name in skip:
+                    continue
+                log.info("stage %s", name)
+                notes += stage(ctx)
+            summary = write_summary(conn, out / "summary.html")
+        except KeyboardInterrupt:
+            ws_runs.finish_run(conn, run_id, notes, "interrupted")
+            raise
+        except BaseException:
+            ws_runs.finish_run(conn, run_id, notes, "failed")
+            raise
+        ws_runs.finish_run(conn, run_id, notes)
     finally:
         conn.close()
     return AnalyseResult(
@@ -296,7 +315,7 @@ def analyse(
         summary_path=summary,
         respondents=len(consultation.respondents),
         responses=len(consultation.responses),
-        kept_stale=kept,
+        withdrawn=ingested.withdrawn_answers,
         notes=notes,
         drafted_config=drafted,
     )

@@ -117,6 +117,12 @@ def _spans(redactions_json: str | None) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
+def _withheld(review_state: sqlite3.Row | None) -> bool:
+    """An answer whose text changed since a person worked on it is not quoted until someone looks again:
+    their redactions were marked on other text."""
+    return review_state is not None and bool(review_state["stale"])
+
+
 def _shift_spans(spans: Iterable[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
     """Spans of a text made relative to its substring ``[start, end)``, clipped to it."""
     out = []
@@ -448,6 +454,8 @@ def _code_quotes(
                 if g is not None and g["canonical_response_id"] not in (None, rid):
                     continue  # a copy of another answer
         rs = review.get(rid)
+        if _withheld(rs):
+            continue
         flagged = 1 if rs is not None and rs["quote"] else 0
         long = word_count(texts[rid]["text"]) > QUOTE_WORDS
         candidates.append((-flagged, long, -codes[code_id], rid))
@@ -492,6 +500,8 @@ def _themes(
                 if not _respondent_consents(resp_by_id, qr["respondent_id"]):
                     continue
                 rs = review.get(qr["response_id"])
+                if _withheld(rs):
+                    continue
                 text = quoter.text(qr["text"] or "", _spans(rs["redactions_json"] if rs is not None else None))
                 if text and text not in quotes:
                     quotes.append(text)
@@ -531,6 +541,8 @@ def _campaigns(
                 continue
             full = texts[rid]["text"]
             rs = review.get(rid)
+            if _withheld(rs):
+                continue
             spans = _spans(rs["redactions_json"] if rs is not None else None)
             at = full.find(add)
             if at >= 0:
@@ -633,16 +645,22 @@ def _method(
     t_kinds = Table("method-deduplication", "Free-text answers by deduplication outcome", ["Outcome", "Answers"],
                     ["text", "int"], [[name, kinds.get(k, 0)] for k, name in kind_names] if kinds else [])
     text_answers = ws_responses.count_answers(conn, with_text=True)
-    reviewed = sum(1 for r in review.values() if r["reviewed"])
-    decided = sum(1 for r in review.values() if r["decided"])
-    flagged = sum(1 for r in review.values() if r["quote"])
-    marked = sum(1 for r in review.values() if _spans(r["redactions_json"]))
+    current = [r for r in review.values() if not r["stale"]]
+    reviewed = sum(1 for r in current if r["reviewed"])
+    decided = sum(1 for r in current if r["decided"])
+    flagged = sum(1 for r in current if r["quote"])
+    marked = sum(1 for r in current if _spans(r["redactions_json"]))
+    changed = len(review) - len(current)
+    withdrawn_answers, withdrawn_respondents = ws_responses.withdrawn_counts(conn)
     t_review = Table("method-review", "Human review", ["Measure", "Answers"], ["text", "int"], [
         ["Free-text answers", text_answers],
         ["Answers read and confirmed by a reviewer", reviewed],
         ["Answers whose codes a reviewer decided", decided],
         ["Answers a reviewer chose as a possible quote", flagged],
         ["Answers where a reviewer marked personal data to remove", marked],
+        ["Answers whose text changed since a reviewer worked on them (not quoted until reviewed again)", changed],
+        ["Answers withdrawn from the input after review (kept for the audit trail, counted nowhere)",
+         withdrawn_answers],
     ])
     t_eval = Table("method-agreement", "Agreement between the model's codes and people's codes",
                    ["Checked on", "Gold standard file"] + [name for _, name in EVALUATION_FIGURES],
@@ -674,6 +692,7 @@ def _method(
         "evaluations": t_eval,
         "reviewed": reviewed,
         "text_answers": text_answers,
+        "withdrawn": {"answers": withdrawn_answers, "respondents": withdrawn_respondents},
     }
     return method, tables
 

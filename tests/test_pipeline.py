@@ -69,7 +69,8 @@ def test_rerun_keeps_reviewer_work_and_response_ids(mini: Path, tmp_path: Path) 
     conn = connect(out / "consult.db")
     rid = conn.execute("SELECT id FROM responses WHERE respondent_id='R2' AND question_id='q1'").fetchone()[0]
     with transaction(conn):
-        conn.execute("INSERT INTO review_state (response_id, decided, reviewed, reviewer, at, version) VALUES (?, 1, 1, 'Ana', ?, 1)", (rid, now()))
+        conn.execute("INSERT INTO review_state (response_id, decided, reviewed, reviewer, at, version, text_hash)"
+                     " VALUES (?, 1, 1, 'Ana', ?, 1, (SELECT text_hash FROM responses WHERE id = ?))", (rid, now(), rid))
         conn.execute("INSERT INTO human_codes VALUES (?, 'choice', 'Ana', ?)", (rid, now()))
         log_event(conn, "Ana", "response", rid, "set-codes", [], ["choice"])
     conn.close()
@@ -80,7 +81,7 @@ def test_rerun_keeps_reviewer_work_and_response_ids(mini: Path, tmp_path: Path) 
     with open(mini / "responses.csv", "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
     result = analyse(mini, out, progress=False)
-    assert result.kept_stale == 1
+    assert result.withdrawn == 1
     conn = connect(out / "consult.db")
     assert conn.execute("SELECT id FROM responses WHERE respondent_id='R2' AND question_id='q1'").fetchone()[0] == rid
     assert conn.execute("SELECT COUNT(*) FROM responses WHERE respondent_id='R2'").fetchone()[0] == 1
@@ -107,7 +108,8 @@ def test_final_codes_prefers_the_person(tmp_path: Path, mini: Path) -> None:
         conn.execute("INSERT INTO codes (question_id, id, label) VALUES ('q1', 'model-code', 'M'), ('q1', 'human-code', 'H')")
         for i in ids:
             conn.execute("INSERT INTO suggestions VALUES (?, 'model-code', 0.7, 'v1')", (i,))
-        conn.execute("INSERT INTO review_state (response_id, decided) VALUES (?, 1)", (ids[0],))
+        conn.execute("INSERT INTO review_state (response_id, decided, text_hash)"
+                     " VALUES (?, 1, (SELECT text_hash FROM responses WHERE id = ?))", (ids[0], ids[0]))
         conn.execute("INSERT INTO human_codes VALUES (?, 'human-code', 'Ana', ?)", (ids[0], now()))
     rows = conn.execute("SELECT response_id, code_id, source, assigned_by FROM final_codes ORDER BY response_id").fetchall()
     assert [tuple(r) for r in rows] == [(ids[0], "human-code", "person", "Ana"), (ids[1], "model-code", "model", "v1")]
@@ -122,7 +124,7 @@ def test_reviewer_dedupe_decision_survives_reruns(mini: Path, tmp_path: Path) ->
     assert conn.execute(kind, ("C3",)).fetchone()[0] == "campaign"
     rid = conn.execute("SELECT id FROM responses WHERE respondent_id = 'C3' AND question_id = 'q1'").fetchone()[0]
     with transaction(conn):
-        conn.execute("INSERT INTO dedupe_overrides VALUES (?, 'not-duplicate', 'Ana', ?)", (rid, now()))
+        conn.execute("INSERT INTO dedupe_overrides VALUES (?, 'not-duplicate', 'Ana', ?, (SELECT text_hash FROM responses WHERE id = ?))", (rid, now(), rid))
     analyse(mini, out, progress=False, skip=("themes", "assign"))
     assert conn.execute(kind, ("C3",)).fetchone()[0] == "unique"
     assert conn.execute(kind, ("C4",)).fetchone()[0] == "campaign"
@@ -181,7 +183,7 @@ def test_reviewer_can_put_an_answer_into_a_stored_group(mini: Path, tmp_path: Pa
     assert group.startswith("q1:")
     rid = conn.execute("SELECT id FROM responses WHERE respondent_id = 'R1' AND question_id = 'q1'").fetchone()[0]
     with transaction(conn):
-        conn.execute("INSERT INTO dedupe_overrides VALUES (?, ?, 'Ana', ?)", (rid, f"group:{group}", now()))
+        conn.execute("INSERT INTO dedupe_overrides VALUES (?, ?, 'Ana', ?, (SELECT text_hash FROM responses WHERE id = ?))", (rid, f"group:{group}", now(), rid))
     analyse(mini, out, progress=False, skip=("themes", "assign"))
     assert conn.execute("SELECT group_id FROM response_dedupe WHERE response_id = ?", (rid,)).fetchone()[0] == group
     assert conn.execute("SELECT size FROM campaigns").fetchone()[0] == 13

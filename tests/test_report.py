@@ -111,6 +111,7 @@ def _fill(conn: sqlite3.Connection) -> None:
        " VALUES (?, 0, 1, 1, 'ana', '2024-01-01T00:00:00+00:00')", (rid["R10"],))
     ex("INSERT INTO review_state (response_id, decided, reviewed, quote, reviewer, at)"
        " VALUES (?, 0, 1, 1, 'ana', '2024-01-01T00:00:00+00:00')", (rid["R11"],))  # no consent: never quoted
+    ex("UPDATE review_state SET text_hash = (SELECT text_hash FROM responses WHERE id = review_state.response_id) WHERE text_hash IS NULL")  # made on the text the workspace holds
 
     # Deduplication: R6-R8 a campaign (R6 canonical), the rest unique; q2 "n/a" non-substantive.
     ex("INSERT INTO campaigns (id, question_id, template, size) VALUES ('c1', 'q1', ?, 3)", (CAMPAIGN,))
@@ -557,7 +558,8 @@ def test_planted_personal_data_never_published_even_when_reviewers_pick_those_an
                 "INSERT OR IGNORE INTO codes (question_id, id, label) VALUES (?, ?, ?)", (p["question"], f"p{i}", f"Point {i}")
             )
             conn.execute("INSERT OR IGNORE INTO suggestions VALUES (?, ?, 0.99, 'test')", (row[0], f"p{i}"))
-            conn.execute("INSERT OR IGNORE INTO review_state (response_id, quote) VALUES (?, 1)", (row[0],))
+            conn.execute("INSERT OR IGNORE INTO review_state (response_id, quote, text_hash)"
+                         " VALUES (?, 1, (SELECT text_hash FROM responses WHERE id = ?))", (row[0], row[0]))
     conn.close()
     assert picked >= 10, "the sample should plant personal data in answers that may be published"
     values = sorted({str(p["text"]).strip() for p in planted if str(p.get("text", "")).strip()})

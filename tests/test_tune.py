@@ -147,8 +147,9 @@ def test_analyse_fine_tunes_once_enough_answers_are_reviewed(
     ids = [r[0] for r in conn.execute("SELECT id FROM responses WHERE question_id = 'q1' ORDER BY id")][:2]
     with transaction(conn):
         for rid, code in zip(ids, ["dont-know-to-ask", "choice"]):
-            conn.execute("INSERT INTO review_state (response_id, decided, reviewed, reviewer, at, version)"
-                         " VALUES (?, 1, 1, 'Ana', ?, 1)", (rid, now()))
+            conn.execute("INSERT INTO review_state (response_id, decided, reviewed, reviewer, at, version, text_hash)"
+                         " VALUES (?, 1, 1, 'Ana', ?, 1, (SELECT text_hash FROM responses WHERE id = ?))",
+                         (rid, now(), rid))
             conn.execute("INSERT INTO human_codes VALUES (?, ?, 'Ana', ?)", (rid, code, now()))
     conn.close()
 

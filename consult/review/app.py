@@ -210,7 +210,9 @@ async def overview(request: Request) -> Response:
     qs = answers.questions(_ws(request))
     total = sum(q["with_text"] for q in qs)
     done = sum(q["reviewed"] for q in qs)
-    return _render(request, "overview.html", {"questions": qs, "total": total, "done": done})
+    return _render(request, "overview.html", {"questions": qs, "total": total, "done": done,
+                                              "changed": sum(q["changed"] for q in qs),
+                                              "withdrawn": sum(q["withdrawn"] for q in qs)})
 
 
 async def reviewer_page(request: Request) -> Response:

@@ -62,6 +62,8 @@ class AnswerState:
     final_codes: list[str]
     reviewer: str | None = None
     at: str | None = None
+    stale: bool = False  # people worked on other text: that work is not applied to this text
+    withdrawn: bool = False  # the answer left the input; kept for the audit trail only
 
     def as_dict(self) -> dict[str, Any]:
         """The fields an audit event records."""
@@ -76,42 +78,55 @@ class AnswerState:
 
 
 def answer_state(conn: sqlite3.Connection, response_id: int) -> AnswerState | None:
-    """The current state of an answer, or None when there is no such answer."""
+    """The current state of an answer, or None when there is no such answer.
+
+    When the answer's text changed since people worked on it (``stale``), their work is not
+    applied: it reads as not reviewed, not decided, not a quote, with nothing marked to redact.
+    """
     row = conn.execute(
-        "SELECT r.id, r.question_id, COALESCE(r.text, '') AS text, s.decided, s.reviewed, s.quote,"
-        " s.redactions_json, s.version, s.reviewer, s.at"
-        " FROM responses r LEFT JOIN review_state s ON s.response_id = r.id WHERE r.id = ?",
+        "SELECT r.id, r.question_id, COALESCE(r.text, '') AS text, r.withdrawn, s.decided, s.reviewed, s.quote,"
+        " s.redactions_json, s.version, s.reviewer, s.at, s.response_id IS NOT NULL AND s.text_hash IS NOT r.text_hash"
+        " AS stale FROM responses r LEFT JOIN review_state s ON s.response_id = r.id WHERE r.id = ?",
         (response_id,),
     ).fetchone()
     if row is None:
         return None
-    human = [r[0] for r in conn.execute(
+    stale = bool(row["stale"])
+    human = [] if stale else [r[0] for r in conn.execute(
         "SELECT code_id FROM human_codes WHERE response_id = ? ORDER BY code_id", (response_id,))]
-    decided = bool(row["decided"])
     final = sorted(codes_table.final_codes(conn, response_ids=[response_id]).get(response_id, {}))
     return AnswerState(
         response_id=row["id"],
         question_id=row["question_id"],
         text=row["text"],
-        decided=decided,
-        reviewed=bool(row["reviewed"]),
-        quote=bool(row["quote"]),
-        redactions=json.loads(row["redactions_json"] or "[]"),
+        decided=bool(row["decided"]) and not stale,
+        reviewed=bool(row["reviewed"]) and not stale,
+        quote=bool(row["quote"]) and not stale,
+        redactions=[] if stale else json.loads(row["redactions_json"] or "[]"),
         version=row["version"] or 0,
         human_codes=human,
         final_codes=final,
         reviewer=row["reviewer"],
         at=row["at"],
+        stale=stale,
+        withdrawn=row["withdrawn"] is not None,
     )
 
 
 def questions(conn: sqlite3.Connection, question_id: str | None = None) -> list[dict[str, Any]]:
-    """Every question (or just ``question_id``) with its answer count and review progress."""
+    """Every question (or just ``question_id``) with its answer count and review progress.
+
+    ``changed``: answers whose text changed since people reviewed them; ``withdrawn``: answers that
+    left the input (kept for the audit trail, counted nowhere else).
+    """
     where, params = ("WHERE q.id = ?", [question_id]) if question_id else ("", [])
     rows = conn.execute(
-        "SELECT q.id, q.text, q.kind, COUNT(r.id) AS answers,"
-        " SUM(CASE WHEN r.text IS NOT NULL AND r.text != '' THEN 1 ELSE 0 END) AS with_text,"
-        " SUM(COALESCE(s.reviewed, 0)) AS reviewed, SUM(COALESCE(s.decided, 0)) AS decided"
+        "SELECT q.id, q.text, q.kind, COUNT(r.id) - COUNT(r.withdrawn) AS answers,"
+        " SUM(r.withdrawn IS NULL AND r.text IS NOT NULL AND r.text != '') AS with_text,"
+        " SUM(r.withdrawn IS NULL AND s.text_hash IS r.text_hash AND s.reviewed = 1) AS reviewed,"
+        " SUM(r.withdrawn IS NULL AND s.text_hash IS r.text_hash AND s.decided = 1) AS decided,"
+        " SUM(r.withdrawn IS NULL AND s.text_hash IS NOT r.text_hash) AS changed,"
+        " COUNT(r.withdrawn) AS withdrawn"
         " FROM questions q LEFT JOIN responses r ON r.question_id = q.id"
         f" LEFT JOIN review_state s ON s.response_id = r.id {where}"
         " GROUP BY q.id ORDER BY q.position",
@@ -119,10 +134,7 @@ def questions(conn: sqlite3.Connection, question_id: str | None = None) -> list[
     ).fetchall()
     out = []
     for r in rows:
-        d = dict(r)
-        d["reviewed"] = d["reviewed"] or 0
-        d["decided"] = d["decided"] or 0
-        d["with_text"] = d["with_text"] or 0
+        d = {k: (r[k] or 0) if k in ("with_text", "reviewed", "decided", "changed") else r[k] for k in r.keys()}
         d["share"] = d["reviewed"] / d["with_text"] if d["with_text"] else 0.0
         out.append(d)
     return out
@@ -151,15 +163,18 @@ class AnswerFilter:
     option: str | None = None
     search: str | None = None
     theme: int | None = None
+    changed: bool = False  # only answers whose text changed since people reviewed them
 
     def where(self) -> tuple[str, list[Any]]:
         """SQL conditions over ``responses r`` (with ``respondents p``) and their parameters."""
-        clauses, params = ["r.text IS NOT NULL", "r.text != ''"], []
+        clauses, params = ["r.text IS NOT NULL", "r.text != ''", "r.withdrawn IS NULL"], []
         if self.question_id:
             clauses.append("r.question_id = ?")
             params.append(self.question_id)
         if self.unreviewed:
-            clauses.append("NOT EXISTS (SELECT 1 FROM review_state s WHERE s.response_id = r.id AND s.reviewed = 1)")
+            clauses.append("NOT EXISTS (SELECT 1 FROM current_review s WHERE s.response_id = r.id AND s.reviewed = 1)")
+        if self.changed:
+            clauses.append("EXISTS (SELECT 1 FROM review_state s WHERE s.response_id = r.id AND s.text_hash IS NOT r.text_hash)")
         if self.campaign:
             clauses.append(
                 "EXISTS (SELECT 1 FROM response_dedupe d WHERE d.response_id = r.id"
@@ -203,8 +218,10 @@ class AnswerPage:
 
 _LIST_COLUMNS = (
     "r.id, r.question_id, r.option, r.text, p.grp,"
-    " COALESCE(s.reviewed, 0) AS reviewed, COALESCE(s.decided, 0) AS decided, COALESCE(s.quote, 0) AS quote,"
-    " COALESCE(s.version, 0) AS version,"
+    " COALESCE(s.reviewed AND s.text_hash IS r.text_hash, 0) AS reviewed,"
+    " COALESCE(s.decided AND s.text_hash IS r.text_hash, 0) AS decided,"
+    " COALESCE(s.quote AND s.text_hash IS r.text_hash, 0) AS quote,"
+    " COALESCE(s.text_hash IS NOT r.text_hash, 0) AS changed, COALESCE(s.version, 0) AS version,"
     " (SELECT MAX(confidence) FROM suggestions g WHERE g.response_id = r.id) AS top_confidence,"
     " (SELECT kind FROM response_dedupe d WHERE d.response_id = r.id) AS dedupe_kind"
 )
@@ -390,8 +407,8 @@ def _queue_by_model(conn: sqlite3.Connection, question_id: str, rows: list[dict[
 def reviewed_texts(conn: sqlite3.Connection, question_id: str, *, limit: int | None = None) -> list[str]:
     """Texts of a question's answers a person marked reviewed."""
     return [r[0] for r in conn.execute(
-        "SELECT r.text FROM responses r JOIN review_state s ON s.response_id = r.id"
-        " WHERE r.question_id = ? AND s.reviewed = 1 AND r.text IS NOT NULL ORDER BY r.id LIMIT ?",
+        "SELECT r.text FROM responses r JOIN current_review s ON s.response_id = r.id"
+        " WHERE r.question_id = ? AND s.reviewed = 1 AND r.text IS NOT NULL AND r.withdrawn IS NULL ORDER BY r.id LIMIT ?",
         (question_id, -1 if limit is None else limit))]
 
 
@@ -444,10 +461,15 @@ def update_answer(
         state = answer_state(conn, response_id)
         if state is None:
             raise ConsultError(f"no answer with id {response_id}")
+        if state.withdrawn:
+            raise ConsultError(f"answer {response_id} was withdrawn from the input; it can no longer be changed")
         if expected_version is not None and int(expected_version) != state.version:
             raise VersionConflict("answer", response_id, int(expected_version), state, state.reviewer)
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
+        if state.stale:
+            # Looked at again after its text changed: the work done on the old text is left behind.
+            before["text_changed"], after["text_changed"] = True, False
         decided, human = state.decided, list(state.human_codes)
         if revert_to_model and state.decided:
             decided, human = False, []
@@ -480,16 +502,17 @@ def update_answer(
         version = state.version + 1
         at = now()
         conn.execute(
-            "INSERT INTO review_state (response_id, decided, reviewed, quote, redactions_json, reviewer, at, version)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(response_id) DO UPDATE SET decided = excluded.decided,"
+            "INSERT INTO review_state (response_id, decided, reviewed, quote, redactions_json, reviewer, at, version,"
+            " text_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT text_hash FROM responses WHERE id = ?))"
+            " ON CONFLICT(response_id) DO UPDATE SET decided = excluded.decided,"
             " reviewed = excluded.reviewed, quote = excluded.quote, redactions_json = excluded.redactions_json,"
-            " reviewer = excluded.reviewer, at = excluded.at, version = excluded.version",
+            " reviewer = excluded.reviewer, at = excluded.at, version = excluded.version, text_hash = excluded.text_hash",
             (
                 response_id, int(decided), int(after.get("reviewed", state.reviewed)),
-                int(after.get("quote", state.quote)), json.dumps(spans), reviewer, at, version,
+                int(after.get("quote", state.quote)), json.dumps(spans), reviewer, at, version, response_id,
             ),
         )
-        if "codes" in after or "decided" in after:
+        if "codes" in after or "decided" in after or state.stale:
             conn.execute("DELETE FROM human_codes WHERE response_id = ?", (response_id,))
             conn.executemany(
                 "INSERT INTO human_codes (response_id, code_id, reviewer, at) VALUES (?, ?, ?, ?)",
@@ -497,7 +520,8 @@ def update_answer(
             )
         before["version"], after["version"] = state.version, version
         action = "revert" if revert_to_model and "decided" in after and "codes" not in after else "+".join(
-            k for k in ("codes", "reviewed", "quote", "redactions") if k in after and before.get(k) != after[k])
+            k for k in ("codes", "reviewed", "quote", "redactions") if k in after and before.get(k) != after[k]
+        ) or "recheck"
         log_event(conn, reviewer, "answer", response_id, action, before, after)
         new_state = answer_state(conn, response_id)
         assert new_state is not None
@@ -587,8 +611,10 @@ def _check_codes(conn: sqlite3.Connection, question_id: str, ids: Iterable[str])
 
 
 def review_states(conn: sqlite3.Connection) -> dict[int, sqlite3.Row]:
-    """Every answer's human state (review_state rows), by response id."""
-    return {r["response_id"]: r for r in conn.execute("SELECT * FROM review_state ORDER BY response_id")}
+    """Every answer's human state (review_state rows with ``stale``: made on text that has changed since)."""
+    return {r["response_id"]: r for r in conn.execute(
+        "SELECT s.*, s.text_hash IS NOT r.text_hash AS stale FROM review_state s JOIN responses r ON r.id = s.response_id"
+        " WHERE r.withdrawn IS NULL ORDER BY s.response_id")}
 
 
 def decided_answers(conn: sqlite3.Connection, question_id: str) -> list[tuple[int, str, set[str]]]:
@@ -611,9 +637,10 @@ def decided_answers(conn: sqlite3.Connection, question_id: str) -> list[tuple[in
 def export_rows(conn: sqlite3.Connection, question_id: str) -> list[sqlite3.Row]:
     """A question's answers with text, for the review spreadsheet (id, option, text, grp, reviewed, version)."""
     return conn.execute(
-        "SELECT r.id, r.option, r.text, p.grp, COALESCE(s.reviewed, 0) AS reviewed, COALESCE(s.version, 0) AS version"
+        "SELECT r.id, r.option, r.text, p.grp, COALESCE(s.reviewed AND s.text_hash IS r.text_hash, 0) AS reviewed,"
+        " COALESCE(s.version, 0) AS version"
         " FROM responses r LEFT JOIN respondents p ON p.id = r.respondent_id"
         " LEFT JOIN review_state s ON s.response_id = r.id"
-        " WHERE r.question_id = ? AND r.text IS NOT NULL AND r.text != '' ORDER BY r.id",
+        " WHERE r.question_id = ? AND r.text IS NOT NULL AND r.text != '' AND r.withdrawn IS NULL ORDER BY r.id",
         (question_id,),
     ).fetchall()

@@ -177,6 +177,7 @@ def codings_by_respondent(conn: sqlite3.Connection) -> dict[str, frozenset[str]]
     """Each text answer's final codes, keyed RESPONDENT:QUESTION (for ``consult evaluate``)."""
     finals = final_codes(conn)
     out: dict[str, frozenset[str]] = {}
-    for r in conn.execute("SELECT id, respondent_id, question_id FROM responses WHERE text IS NOT NULL"):
+    for r in conn.execute(
+        "SELECT id, respondent_id, question_id FROM responses WHERE text IS NOT NULL AND withdrawn IS NULL"):
         out[f"{r['respondent_id']}:{r['question_id']}"] = frozenset(finals.get(r["id"], ()))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -21,12 +22,18 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def text_hash(text: str | None) -> str:
+    """SHA-256 hex digest of a text (UTF-8; None as empty): what a human decision was made on, and cache keys."""
+    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
     """Open (creating if needed) a workspace database and bring its schema up to date."""
     from consult.workspace.schema import migrate
 
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=True)
     conn.row_factory = sqlite3.Row
+    conn.create_function("text_sha256", 1, text_hash, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")

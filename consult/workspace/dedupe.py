@@ -46,12 +46,14 @@ def stored_group_id(question_id: str, group: str | None) -> str | None:
 
 def stage_input(conn: sqlite3.Connection, question_id: str) -> tuple[list[int], list[str | None], dict[int, str]]:
     """A question's answers (ids and texts, in id order) and reviewers' decisions, as the deduplicator takes them."""
-    rows = conn.execute("SELECT id, text FROM responses WHERE question_id = ? ORDER BY id", (question_id,)).fetchall()
+    rows = conn.execute("SELECT id, text FROM responses WHERE question_id = ? AND withdrawn IS NULL ORDER BY id",
+                        (question_id,)).fetchall()
+    # A decision made on text that has changed since is not applied (the machine decides again).
     overrides = {
         r["response_id"]: override_target(r["decision"], question_id)
         for r in conn.execute(
-            "SELECT o.response_id, o.decision FROM dedupe_overrides o"
-            " JOIN responses r ON r.id = o.response_id WHERE r.question_id = ?",
+            "SELECT o.response_id, o.decision FROM dedupe_overrides o JOIN responses r ON r.id = o.response_id"
+            " WHERE r.question_id = ? AND r.withdrawn IS NULL AND o.text_hash IS r.text_hash",
             (question_id,),
         )
     }
@@ -96,7 +98,8 @@ def non_substantive_ids(conn: sqlite3.Connection, question_id: str) -> list[int]
     """A question's answers that are blank or were found to say nothing on it."""
     return [r[0] for r in conn.execute(
         "SELECT r.id FROM responses r LEFT JOIN response_dedupe d ON d.response_id = r.id"
-        " WHERE r.question_id = ? AND (trim(coalesce(r.text, '')) = '' OR d.kind = 'non-substantive') ORDER BY r.id",
+        " WHERE r.question_id = ? AND r.withdrawn IS NULL"
+        " AND (trim(coalesce(r.text, '')) = '' OR d.kind = 'non-substantive') ORDER BY r.id",
         (question_id,))]
 
 
@@ -154,8 +157,9 @@ def memberships(conn: sqlite3.Connection, question_id: str) -> dict[int, Members
     for r in conn.execute(
         "SELECT r.id, d.kind, d.group_id, d.similarity, d.personal_addition, o.decision, o.reviewer, o.at"
         " FROM responses r LEFT JOIN response_dedupe d ON d.response_id = r.id"
-        " LEFT JOIN dedupe_overrides o ON o.response_id = r.id"
-        " WHERE r.question_id = ? AND (d.group_id IS NOT NULL OR o.response_id IS NOT NULL) ORDER BY r.id",
+        " LEFT JOIN dedupe_overrides o ON o.response_id = r.id AND o.text_hash IS r.text_hash"
+        " WHERE r.question_id = ? AND r.withdrawn IS NULL AND (d.group_id IS NOT NULL OR o.response_id IS NOT NULL)"
+        " ORDER BY r.id",
         (question_id,),
     ):
         decision = r["decision"]
@@ -170,7 +174,7 @@ def membership(conn: sqlite3.Connection, response_id: int) -> tuple[str, Members
     row = conn.execute(
         "SELECT r.question_id, d.kind, d.group_id, d.similarity, d.personal_addition, o.decision, o.reviewer, o.at"
         " FROM responses r LEFT JOIN response_dedupe d ON d.response_id = r.id"
-        " LEFT JOIN dedupe_overrides o ON o.response_id = r.id WHERE r.id = ?",
+        " LEFT JOIN dedupe_overrides o ON o.response_id = r.id AND o.text_hash IS r.text_hash WHERE r.id = ?",
         (response_id,),
     ).fetchone()
     if row is None:
@@ -412,10 +416,11 @@ def _decide(conn: sqlite3.Connection, reviewer: str, m: Membership, group: str |
         return False
     decision = NOT_DUPLICATE if group is None else f"{GROUP_PREFIX}{group}"
     conn.execute(
-        "INSERT INTO dedupe_overrides (response_id, decision, reviewer, at) VALUES (?, ?, ?, ?)"
+        "INSERT INTO dedupe_overrides (response_id, decision, reviewer, at, text_hash)"
+        " VALUES (?, ?, ?, ?, (SELECT text_hash FROM responses WHERE id = ?))"
         " ON CONFLICT(response_id) DO UPDATE SET decision = excluded.decision, reviewer = excluded.reviewer,"
-        " at = excluded.at",
-        (m.response_id, decision, reviewer, now()),
+        " at = excluded.at, text_hash = excluded.text_hash",
+        (m.response_id, decision, reviewer, now(), m.response_id),
     )
     log_event(conn, reviewer, "dedupe", m.response_id, action,
               {"group": m.group, "decision": m.decision}, {"group": group, "decision": decision})
@@ -531,7 +536,8 @@ def unit_rows(conn: sqlite3.Connection, question_id: str) -> list[sqlite3.Row]:
     """A question's answers with their deduplication outcome (id, text, kind, campaign_id, personal_addition)."""
     return conn.execute(
         "SELECT r.id, r.text, d.kind, d.campaign_id, d.personal_addition FROM responses r"
-        " LEFT JOIN response_dedupe d ON d.response_id = r.id WHERE r.question_id = ? ORDER BY r.id",
+        " LEFT JOIN response_dedupe d ON d.response_id = r.id WHERE r.question_id = ? AND r.withdrawn IS NULL"
+        " ORDER BY r.id",
         (question_id,),
     ).fetchall()
 

@@ -4,24 +4,62 @@ figures from ``consult evaluate`` (``evaluations``)."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
+from pathlib import Path
 from typing import Any
 
+from consult.errors import ConsultError
 from consult.workspace.db import now, transaction
 
 
-def start_run(conn: sqlite3.Connection, version: str, input_hash: str, settings: dict[str, Any]) -> int:
-    """Record the start of a run with the settings it uses; return its id."""
+def start_run(
+    conn: sqlite3.Connection, version: str, input_hash: str, settings: dict[str, Any], *,
+    pid: int | None = None, host: str | None = None,
+) -> tuple[int, list[str]]:
+    """Record the start of a run; return its id and notes on earlier runs that never finished.
+
+    A run still marked running whose process is gone (stopped by ``kill -9``, a crash or a
+    power cut) is marked interrupted. One whose process is alive on this machine means another
+    ``consult analyse`` is using the workspace: that is refused.
+    """
+    pid = os.getpid() if pid is None else pid
+    host = socket.gethostname() if host is None else host
+    notes = []
     with transaction(conn):
-        return conn.execute(
-            "INSERT INTO runs (started, version, input_hash, settings_json) VALUES (?, ?, ?, ?)",
-            (now(), version, input_hash, json.dumps(settings, sort_keys=True)),
+        for r in conn.execute("SELECT id, started, pid, host FROM runs WHERE status = 'running'").fetchall():
+            if r["host"] == host and r["pid"] is not None and r["pid"] != pid and _alive(r["pid"]):
+                raise ConsultError(
+                    f"another `consult analyse` (process {r['pid']}, started {r['started']}) is running on this"
+                    " workspace; wait for it to finish, or stop it first")
+            conn.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?", (r["id"],))
+            notes.append(f"the run started {r['started']} did not finish; it is recorded as interrupted, and this"
+                         " run reuses what it had finished")
+        run_id = conn.execute(
+            "INSERT INTO runs (started, version, input_hash, settings_json, pid, host) VALUES (?, ?, ?, ?, ?, ?)",
+            (now(), version, input_hash, json.dumps(settings, sort_keys=True), pid, host),
         ).lastrowid
+    return run_id, notes
 
 
-def finish_run(conn: sqlite3.Connection, run_id: int) -> None:
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs consult now (a reused id of another program does not count)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError, OverflowError):
+        return False
+    try:
+        return b"consult" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc: the process exists, assume it is ours
+
+
+def finish_run(conn: sqlite3.Connection, run_id: int, log: list[str], status: str = "finished") -> None:
+    """Record how a run ended ('finished', 'interrupted' or 'failed') and its run log."""
     with transaction(conn):
-        conn.execute("UPDATE runs SET finished = ?, status = 'finished' WHERE id = ?", (now(), run_id))
+        conn.execute("UPDATE runs SET finished = ?, status = ?, log_json = ? WHERE id = ?",
+                     (now(), status, json.dumps(log, ensure_ascii=False), run_id))
 
 
 def latest_run(conn: sqlite3.Connection) -> sqlite3.Row | None:

@@ -293,6 +293,54 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 4 -> 5: answers that left the input are withdrawn, not deleted, when people worked on them; every
+    # human decision records the hash of the text it was made on; runs record who runs them.
+    """
+    ALTER TABLE responses ADD COLUMN text_hash TEXT NOT NULL DEFAULT '';
+    -- When the answer left the input (NULL: it is in the input). Withdrawn answers keep their
+    -- review history but are never counted, quoted or exported.
+    ALTER TABLE responses ADD COLUMN withdrawn TEXT;
+    ALTER TABLE respondents ADD COLUMN withdrawn TEXT;
+    ALTER TABLE review_state ADD COLUMN text_hash TEXT;
+    ALTER TABLE dedupe_overrides ADD COLUMN text_hash TEXT;
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    ALTER TABLE runs ADD COLUMN host TEXT;
+    ALTER TABLE runs ADD COLUMN log_json TEXT NOT NULL DEFAULT '[]';
+    UPDATE responses SET text_hash = text_sha256(text);
+    -- Decisions made before hashes were kept are taken to be on the text the workspace holds.
+    UPDATE review_state SET text_hash = (SELECT r.text_hash FROM responses r WHERE r.id = review_state.response_id);
+    UPDATE dedupe_overrides SET text_hash = (SELECT r.text_hash FROM responses r WHERE r.id = dedupe_overrides.response_id);
+    CREATE INDEX responses_withdrawn ON responses(withdrawn) WHERE withdrawn IS NOT NULL;
+    -- People's work on an answer counts while its text is what they saw: a review state made on
+    -- other text is stale (the answer goes back to the queue, its redactions and quote flag wait).
+    CREATE VIEW current_review AS
+        SELECT s.* FROM review_state s JOIN responses r ON r.id = s.response_id WHERE s.text_hash IS r.text_hash;
+    -- A decision counts while the answer is in the input and its text is what the person saw.
+    DROP VIEW decisions;
+    CREATE VIEW decisions AS
+        SELECT s.response_id, s.reviewer, s.at FROM current_review s JOIN responses r ON r.id = s.response_id
+        WHERE s.decided = 1 AND r.withdrawn IS NULL;
+    DROP VIEW final_codes;
+    CREATE VIEW final_codes AS
+        WITH base AS (
+            SELECT r.id AS response_id, r.question_id,
+                CASE
+                    WHEN EXISTS (SELECT 1 FROM decisions d WHERE d.response_id = r.id) THEN r.id
+                    WHEN c.canonical_id IS NOT NULL AND NOT c.own_words
+                         AND EXISTS (SELECT 1 FROM decisions d WHERE d.response_id = c.canonical_id) THEN c.canonical_id
+                    WHEN EXISTS (SELECT 1 FROM suggestions s WHERE s.response_id = r.id) THEN r.id
+                    WHEN c.canonical_id IS NOT NULL THEN c.canonical_id
+                    ELSE r.id
+                END AS via
+            FROM responses r LEFT JOIN answer_copies c ON c.response_id = r.id
+            WHERE r.withdrawn IS NULL
+        )
+        SELECT b.response_id, b.question_id, t.target AS code_id, MAX(o.confidence) AS confidence,
+               MIN(o.source) AS source, MIN(o.assigned_by) AS assigned_by, b.via
+        FROM base b JOIN own_codes o ON o.response_id = b.via
+        JOIN code_targets t ON t.question_id = b.question_id AND t.code_id = o.code_id
+        GROUP BY b.response_id, b.question_id, t.target, b.via;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
