@@ -76,16 +76,18 @@ def main(
 def analyse(
     folder: Path = typer.Argument(..., help="A responses folder holding consultation.toml, the config file itself, or a data file (a config is then drafted into the output folder)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder [default: outputs/<consultation id>]."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    progress: Optional[bool] = typer.Option(
+        None, "--progress/--no-progress", help="Show progress bars [default: when the terminal shows them]."),
 ) -> None:
     """Load, deduplicate, find themes, code and summarise a consultation into a workspace."""
     from consult.pipeline import analyse as run
 
-    result = run(folder, out, progress=progress)
+    result = run(folder, out, progress=sys.stderr.isatty() if progress is None else progress)
     if result.drafted_config is not None:
         typer.echo(f"drafted {result.drafted_config} from the data (it says what it guessed and why; "
                    "edit it and run again if a guess is wrong)")
-    typer.echo(f"{result.respondents} respondents, {result.responses} answers loaded")
+    for line in result.log:
+        typer.echo(line)
     for note in result.notes:
         typer.echo(f"note: {note}")
     typer.echo(f"workspace: {result.db_path}")

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from consult.errors import ConsultError
+from consult.progress import SILENT, Progress
 from consult.workspace.caches import EmbeddingCache
 from consult.workspace.db import text_hash
 
@@ -187,14 +188,15 @@ def embed_cached(
     embedder: SupportsEmbed,
     cache: EmbeddingCache,
     chunk_size: int = 256,
+    *,
+    progress: Progress = SILENT,
+    desc: str = "embed",
 ) -> np.ndarray:
     """Vectors for ``texts`` in input order, embedding only distinct texts not yet cached.
 
     New vectors are committed every ``chunk_size`` texts, so an interrupted run
     resumes where it stopped.
     """
-    from tqdm.auto import tqdm
-
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     texts = [str(t) for t in texts]
@@ -208,8 +210,7 @@ def embed_cached(
     if missing:
         log.info("%d of %d distinct texts need embedding", len(missing), len(set(hashes)))
         todo = sorted(missing.items(), key=lambda kv: -len(kv[1]))  # length-sorted across chunks
-        show = bool(getattr(embedder, "show_progress", False))
-        bar = tqdm(total=len(todo), unit="text", desc="Embedding", disable=not show)
+        bar = progress.bar(desc, len(todo), unit="text")
         for lo in range(0, len(todo), chunk_size):
             part = todo[lo : lo + chunk_size]
             got = np.asarray(embedder.embed([t for _, t in part], show_progress=False), dtype=np.float32)

@@ -19,6 +19,7 @@ from consult.config import ROW_ID, Config, load_config
 from consult.errors import ConsultError
 from consult.files import MAX_CELL_CHARS, decode, open_workbook
 from consult.model import Consultation, Question, Respondent, Response
+from consult.progress import SILENT, Progress
 
 TRUE_WORDS = ("yes", "y", "true", "1", "agree", "i agree", "consent")
 FALSE_WORDS = ("no", "n", "false", "0", "do not", "don't", "confidential")
@@ -65,7 +66,8 @@ def _header(columns: list[str], path: Path) -> list[str]:
 
 
 def read_table(
-    path: str | Path, *, encoding: str = "auto", sheet: str | None = None, header_rows: int = 1
+    path: str | Path, *, encoding: str = "auto", sheet: str | None = None, header_rows: int = 1,
+    progress: Progress = SILENT,
 ) -> Table:
     """Read a CSV, TSV, XLSX or JSONL file into text rows.
 
@@ -80,13 +82,13 @@ def read_table(
         raise ConsultError("no such file", file=path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, sheet, header_rows)
+        return _read_xlsx(path, sheet, header_rows, progress)
     if suffix in (".jsonl", ".ndjson"):
         if header_rows != 1:
             raise ConsultError("header_rows does not apply to JSONL (each line names its fields)", file=path)
-        return _read_jsonl(path, encoding)
+        return _read_jsonl(path, encoding, progress)
     if suffix in (".csv", ".tsv", ".txt"):
-        return _read_csv(path, encoding, header_rows)
+        return _read_csv(path, encoding, header_rows, progress)
     raise ConsultError(f"unsupported file type {suffix!r}; use CSV, XLSX or JSONL", file=path)
 
 
@@ -138,7 +140,7 @@ def _quote_fault(text: str, start: int, delimiter: str) -> tuple[int, int, str] 
     return None
 
 
-def _read_csv(path: Path, encoding: str, header_rows: int = 1) -> Table:
+def _read_csv(path: Path, encoding: str, header_rows: int = 1, progress: Progress = SILENT) -> Table:
     text, enc = decode(path.read_bytes(), path, encoding)
     if not text.strip():
         raise ConsultError("the file is empty", file=path)
@@ -149,7 +151,10 @@ def _read_csv(path: Path, encoding: str, header_rows: int = 1) -> Table:
     line_starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
     records: list[list[str]] = []
     columns: list[str] = []
+    bar = progress.bar(f"load {path.name}", len(line_starts), unit="line")
     while True:
+        if len(records) % 5000 == 0:
+            bar.update(reader.line_num - bar.n)
         first_line = reader.line_num + 1  # physical line (1-based) where this record starts
         row = len(records) + 1
         try:
@@ -163,6 +168,7 @@ def _read_csv(path: Path, encoding: str, header_rows: int = 1) -> Table:
         records.append(rec)
         if len(records) == 1:
             columns = _header(rec, path)
+    bar.close()
     columns = _header(records[0], path)
     rows, numbers = [], []
     for n, rec in enumerate(records[header_rows:], start=header_rows + 1):
@@ -228,7 +234,7 @@ EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
 
 
-def _read_xlsx(path: Path, sheet: str | None, header_rows: int = 1) -> Table:
+def _read_xlsx(path: Path, sheet: str | None, header_rows: int = 1, progress: Progress = SILENT) -> Table:
     wb = open_workbook(path)
     try:
         if sheet is not None:
@@ -250,13 +256,16 @@ def _read_xlsx(path: Path, sheet: str | None, header_rows: int = 1) -> Table:
             columns = _header([("" if c is None else str(c)) for c in head], path)
             rows, numbers = [], []
             it = ws.iter_rows(min_row=header_rows + 1, max_col=len(columns), values_only=True)
+            bar = progress.bar(f"load {path.name}", ws.max_row, unit="row")
             for n, rec in enumerate(it, start=header_rows + 1):
+                bar.update()
                 if n > EXCEL_MAX_ROWS:
                     raise ConsultError(f"more than {EXCEL_MAX_ROWS:,} rows, which Excel never writes", file=path)
                 if not any(c is not None and str(c).strip() for c in rec):
                     continue
                 rows.append({c: clean(rec[i]) if i < len(rec) else "" for i, c in enumerate(columns) if c})
                 numbers.append(n)
+            bar.close()
         except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as e:
             raise ConsultError(f"XLSX is truncated or corrupt: {e}", file=path) from None
     finally:
@@ -264,11 +273,15 @@ def _read_xlsx(path: Path, sheet: str | None, header_rows: int = 1) -> Table:
     return Table(path, [c for c in columns if c], rows, numbers, "xlsx")
 
 
-def _read_jsonl(path: Path, encoding: str) -> Table:
+def _read_jsonl(path: Path, encoding: str, progress: Progress = SILENT) -> Table:
     text, enc = decode(path.read_bytes(), path, encoding)
     rows, numbers, columns = [], [], []
     seen: set[str] = set()
-    for n, line in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    bar = progress.bar(f"load {path.name}", len(lines), unit="line")
+    for n, line in enumerate(lines, start=1):
+        if n % 5000 == 0:
+            bar.update(5000)
         if not line.strip():
             continue
         try:
@@ -283,6 +296,7 @@ def _read_jsonl(path: Path, encoding: str) -> Table:
                 columns.append(k)
         rows.append({str(k): clean(v) if not isinstance(v, (list, dict)) else json.dumps(v) for k, v in obj.items()})
         numbers.append(n)
+    bar.close()
     if not rows:
         raise ConsultError("the file is empty", file=path)
     for r in rows:
@@ -479,10 +493,11 @@ def file_hash(*paths: Path) -> str:
     return h.hexdigest()
 
 
-def load(config_or_folder: str | Path | Config) -> Consultation:
+def load(config_or_folder: str | Path | Config, *, progress: Progress = SILENT) -> Consultation:
     """Load and validate a consultation from its config (or the folder holding it)."""
     cfg = config_or_folder if isinstance(config_or_folder, Config) else load_config(config_or_folder)
-    table = read_table(cfg.data_file, encoding=cfg.encoding, sheet=cfg.sheet, header_rows=cfg.header_rows)
+    table = read_table(cfg.data_file, encoding=cfg.encoding, sheet=cfg.sheet, header_rows=cfg.header_rows,
+                       progress=progress)
     if not table.rows:
         raise ConsultError("the file has a header but no rows", file=table.path)
     consultation = build_long(cfg, table) if cfg.layout == "long" else build_wide(cfg, table)

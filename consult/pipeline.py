@@ -11,6 +11,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from consult import __version__
 from consult.codebook import NON_SUBSTANTIVE, OTHER
 from consult.config import Config, load_config
 from consult.load import load
+from consult.progress import SILENT, Progress, timed
 from consult.settings import Settings
 from consult.units import CHUNK_WORDS, Unit, build_units
 from consult.workspace import answers as ws_answers
@@ -45,6 +47,8 @@ class AnalyseResult:
     withdrawn: int = 0
     notes: list[str] = field(default_factory=list)
     drafted_config: Path | None = None
+    log: list[str] = field(default_factory=list)  # one line per stage: what it did and how long it took
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def default_outdir(cfg: Config, base: str | Path = "outputs") -> Path:
@@ -74,30 +78,47 @@ def config_for(path: str | Path, outdir: str | Path | None = None) -> tuple[Path
 
 @dataclass
 class Context:
-    """What every stage gets: the open workspace, the config, the validated settings."""
+    """What every stage gets: the open workspace, the config, the validated settings, progress bars."""
 
     conn: sqlite3.Connection
     config: Config
     settings: Settings
-    progress: bool = True
+    progress: Progress = SILENT
 
 
-Stage = Callable[[Context], list[str]]
+@dataclass
+class StageDone:
+    """What a stage reports: one line for the run log, and notes worth a person's attention."""
+
+    summary: str
+    notes: list[str] = field(default_factory=list)
+
+
+Stage = Callable[[Context], StageDone]
 
 
 # --- the stages: each reads what the one before it wrote, analyses, and writes its own tables ---------
 
 
-def stage_dedupe(ctx: Context) -> list[str]:
+def stage_dedupe(ctx: Context) -> StageDone:
     """Classify every free-text answer: unique, exact or near copy, campaign, or non-substantive."""
     from consult.dedupe import Deduplicator
 
     conn, params = ctx.conn, asdict(ctx.settings.dedupe)
-    for q in ws_responses.text_questions(conn):
-        ids, texts, overrides = ws_dedupe.stage_input(conn, q["id"])
-        result = Deduplicator(**params).fit(texts, ids=ids, overrides=overrides).result_
-        ws_dedupe.write_result(conn, q["id"], result)
-    return []
+    questions = ws_responses.text_questions(conn)
+    counts: Counter[str] = Counter()
+    campaigns = 0
+    with ctx.progress.bar("dedupe", ws_responses.count_answers(conn, questions=[q["id"] for q in questions])) as bar:
+        for q in questions:
+            bar.set_description(f"dedupe {q['id']}")
+            ids, texts, overrides = ws_dedupe.stage_input(conn, q["id"])
+            result = Deduplicator(**params).fit(texts, ids=ids, overrides=overrides).result_
+            ws_dedupe.write_result(conn, q["id"], result)
+            counts.update(result.counts())
+            campaigns += len(result.campaigns())
+            bar.update(len(ids))
+    return StageDone(f"{len(questions)} questions, {sum(counts.values()):,} answers: " + ", ".join(
+        f"{n:,} {kind}" for kind, n in counts.items() if n) + f"; {campaigns} campaigns")
 
 
 def analysis_units(conn: sqlite3.Connection, question_id: str, chunk_words: int | None = None) -> list[Unit]:
@@ -120,29 +141,31 @@ def make_embedder(ctx: Context):
     key = json.dumps([model, params], sort_keys=True)
     embedder = _EMBEDDERS.get(key)
     if embedder is None:
-        embedder = _EMBEDDERS[key] = Embedder(model=model, show_progress=ctx.progress, **params)
-    embedder.show_progress = ctx.progress  # type: ignore[attr-defined]
+        embedder = _EMBEDDERS[key] = Embedder(model=model, show_progress=False, **params)
     return embedder
 
 
-def embed_texts(conn: sqlite3.Connection, texts: list[str], embedder) -> np.ndarray:
+def embed_texts(ctx: Context, texts: list[str], embedder, desc: str) -> np.ndarray:
     """Vectors of ``texts``, embedding only what the workspace cache lacks."""
     from consult.embed import embed_cached
 
-    return embed_cached(texts, embedder, EmbeddingCache(conn))
+    return embed_cached(texts, embedder, EmbeddingCache(ctx.conn), progress=ctx.progress, desc=desc)
 
 
-def stage_themes(ctx: Context) -> list[str]:
+def stage_themes(ctx: Context) -> StageDone:
     """Embed each unit once (cached) and find candidate themes per question."""
     from consult.themes import ThemeFinder, ThemeResult, theme_split
 
     conn, embedder, params = ctx.conn, make_embedder(ctx), asdict(ctx.settings.themes)
     notes: list[str] = []
+    found = texts = 0
     for q in ws_responses.text_questions(conn):
         units = analysis_units(conn, q["id"])
+        texts += len(units)
         if units:
-            emb = embed_texts(conn, [u.text for u in units], embedder)
-            result = ThemeFinder(**params).fit([u.text for u in units], emb, weights=[u.weight for u in units])
+            emb = embed_texts(ctx, [u.text for u in units], embedder, f"themes {q['id']}: embed")
+            with ctx.progress.bar(f"themes {q['id']}: cluster {len(units):,} texts", None, unit="step"):
+                result = ThemeFinder(**params).fit([u.text for u in units], emb, weights=[u.weight for u in units])
         else:
             result = ThemeResult(themes=[], labels=np.zeros(0, dtype=int), unclustered=[], note="No substantive answers")
         # Every member of a campaign stands for the template's theme; additions are not theme members.
@@ -153,9 +176,10 @@ def stage_themes(ctx: Context) -> list[str]:
             options = ws_responses.options(conn, q["id"])
             split = theme_split([lab for _, lab in members], [options.get(rid) or "No answer" for rid, _ in members])
         ws_themes.write_result(conn, q["id"], result, [u.response_ids[0] for u in units], members, split)
+        found += len(result.themes)
         if result.note:
             notes.append(f"{q['id']}: {result.note}")
-    return notes
+    return StageDone(f"{found} candidate themes in {texts:,} distinct texts", notes)
 
 
 def codebook_folder(cfg: Config, settings: Settings) -> Path:
@@ -169,7 +193,7 @@ def codebook_folder(cfg: Config, settings: Settings) -> Path:
     return cfg.path.parent / "codebook"
 
 
-def stage_assign(ctx: Context) -> list[str]:
+def stage_assign(ctx: Context) -> StageDone:
     """Code every substantive answer against its question's codebook, learning from reviewers."""
     from consult.assign import MODEL_VERSION, CodeAssigner, embed_codebook
     from consult.codebook import load_codebook
@@ -178,8 +202,9 @@ def stage_assign(ctx: Context) -> list[str]:
     conn, folder = ctx.conn, codebook_folder(ctx.config, ctx.settings)
     embedder = make_embedder(ctx)
     params = asdict(ctx.settings.assign)
-    tuner = FineTuner(model=embedder.model_path, show_progress=ctx.progress, **asdict(ctx.settings.tune))
+    tuner = FineTuner(model=embedder.model_path, show_progress=ctx.progress.enabled, **asdict(ctx.settings.tune))
     notes: list[str] = []
+    coded = learnt = 0
     for q in ws_responses.text_questions(conn):
         path = folder / f"{q['id']}.yaml"
         if path.is_file():
@@ -196,18 +221,20 @@ def stage_assign(ctx: Context) -> list[str]:
             continue
         units = analysis_units(conn, q["id"], chunk_words=CHUNK_WORDS)
         unit_texts = [u.text for u in units]
-        emb = embed_texts(conn, unit_texts, embedder) if units else np.zeros((0, 0), np.float32)
+        emb = (embed_texts(ctx, unit_texts, embedder, f"assign {q['id']}: embed") if units
+               else np.zeros((0, 0), np.float32))
         # What people decided is the training data.
         reviewed = ws_answers.decided_answers(conn, q["id"])
         known = {c.id for c in codes} | {OTHER}
         reviewed_texts = [text for _, text, _ in reviewed]
         labels = [(got & known) or {OTHER} for _, _, got in reviewed]
-        r_emb = embed_texts(conn, reviewed_texts, embedder) if reviewed else None
-        code_emb = embed_codebook(codes, lambda t: embed_texts(conn, list(t), embedder))
-        assigner = CodeAssigner(**params).fit(
-            codes, reviewed_texts, r_emb, labels, code_embeddings=code_emb,
-            unlabeled_embeddings=emb if units else None, unlabeled_texts=unit_texts if units else None,
-        )
+        r_emb = embed_texts(ctx, reviewed_texts, embedder, f"assign {q['id']}: embed") if reviewed else None
+        code_emb = embed_codebook(codes, lambda t: embed_texts(ctx, list(t), embedder, f"assign {q['id']}: codebook"))
+        with ctx.progress.bar(f"assign {q['id']}: learn from {len(reviewed):,} reviewed answers", None, unit="step"):
+            assigner = CodeAssigner(**params).fit(
+                codes, reviewed_texts, r_emb, labels, code_embeddings=code_emb,
+                unlabeled_embeddings=emb if units else None, unlabeled_texts=unit_texts if units else None,
+            )
         P = assigner.predict_proba(unit_texts, emb) if units else np.zeros((0, len(assigner.classes_)))
         version = MODEL_VERSION
         if units and tuner.enabled and len(reviewed) >= tuner.min_reviewed:
@@ -228,7 +255,9 @@ def stage_assign(ctx: Context) -> list[str]:
                 for rid, slot in sorted(per_response.items()) for code, conf in sorted(slot.items())
             ] + [(rid, NON_SUBSTANTIVE, 1.0, MODEL_VERSION) for rid in non_substantive])
             ws_runs.set_note(conn, q["id"], "assign", None)
-    return notes
+        coded += len(per_response)
+        learnt += len(reviewed)
+    return StageDone(f"{coded:,} answers coded, learning from {learnt:,} that people coded", notes)
 
 
 def response_codes(units: list[Unit], predictions: list) -> dict[int, dict[str, float]]:
@@ -279,9 +308,17 @@ def analyse(
     """
     from consult.report import write_summary
 
+    bars = Progress(enabled=progress)
+    bars.libraries()
+    seconds: dict[str, float] = {}
+    log_lines: list[str] = []
     folder, drafted = config_for(folder, outdir)
     cfg = load_config(folder)
-    consultation = load(cfg)  # all validation before anything is written
+    with timed() as took:
+        consultation = load(cfg, progress=bars)  # all validation before anything is written
+    seconds["load"] = took[0]
+    log_lines.append(f"load: {len(consultation.respondents):,} respondents, {len(consultation.responses):,} answers"
+                     f" from {cfg.data_file.name} ({took[0]:.1f} s)")
     settings = Settings.from_tables(cfg.settings, file=cfg.path)
     out = Path(outdir) if outdir is not None else default_outdir(cfg)
     out.mkdir(parents=True, exist_ok=True)
@@ -290,23 +327,35 @@ def analyse(
         run_id, notes = ws_runs.start_run(conn, __version__, consultation.input_hash,
                                           {"given": cfg.settings, "effective": settings.to_dict()})
         try:
-            ingested = ws_responses.ingest(conn, consultation, {
-                "path": str(cfg.path), "data_file": str(cfg.data_file), "layout": cfg.layout, "settings": cfg.settings})
+            with timed() as took:
+                ingested = ws_responses.ingest(conn, consultation, {
+                    "path": str(cfg.path), "data_file": str(cfg.data_file), "layout": cfg.layout,
+                    "settings": cfg.settings}, progress=bars)
+            seconds["ingest"] = took[0]
+            log_lines.append(f"ingest: {ingested.deleted:,} answers gone from the input deleted, "
+                             f"{ingested.withdrawn_answers:,} withdrawn ({took[0]:.1f} s)")
             notes += ingest_notes(ingested)
-            ctx = Context(conn, cfg, settings, progress)
+            ctx = Context(conn, cfg, settings, bars)
             for name, stage in stages():
                 if name in skip:
                     continue
                 log.info("stage %s", name)
-                notes += stage(ctx)
-            summary = write_summary(conn, out / "summary.html")
+                with timed() as took:
+                    done = stage(ctx)
+                seconds[name] = took[0]
+                log_lines.append(f"{name}: {done.summary} ({took[0]:.1f} s)")
+                notes += done.notes
+            with timed() as took:
+                summary = write_summary(conn, out / "summary.html")
+            seconds["report"] = took[0]
+            log_lines.append(f"report: {summary.name} ({took[0]:.1f} s)")
         except KeyboardInterrupt:
-            ws_runs.finish_run(conn, run_id, notes, "interrupted")
+            ws_runs.finish_run(conn, run_id, log_lines + notes, "interrupted")
             raise
         except BaseException:
-            ws_runs.finish_run(conn, run_id, notes, "failed")
+            ws_runs.finish_run(conn, run_id, log_lines + notes, "failed")
             raise
-        ws_runs.finish_run(conn, run_id, notes)
+        ws_runs.finish_run(conn, run_id, log_lines + notes)
     finally:
         conn.close()
     return AnalyseResult(
@@ -316,6 +365,8 @@ def analyse(
         respondents=len(consultation.respondents),
         responses=len(consultation.responses),
         withdrawn=ingested.withdrawn_answers,
+        log=log_lines,
+        seconds=seconds,
         notes=notes,
         drafted_config=drafted,
     )

@@ -29,7 +29,7 @@ def test_version_and_help() -> None:
 def test_analyse(mini: Path, tmp_path: Path) -> None:
     result = run("analyse", str(mini), "--out", str(tmp_path / "o"), "--no-progress")
     assert result.exit_code == 0, result.output
-    assert "5 respondents, 14 answers loaded" in result.output
+    assert "load: 5 respondents, 14 answers" in result.output
     assert (tmp_path / "o" / "consult.db").is_file()
 
 

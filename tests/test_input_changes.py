@@ -219,3 +219,18 @@ def test_a_killed_run_is_marked_interrupted_on_the_next_start(mini: Path, tmp_pa
     conn = open_workspace(out)
     assert [r["status"] for r in conn.execute("SELECT status FROM runs ORDER BY id")] == [
         "finished", "interrupted", "finished"]
+
+
+# --------------------------------------------------------------------------- progress and the run log
+
+
+def test_progress_names_stage_and_question_and_no_progress_is_silent(mini: Path, tmp_path: Path, capsys) -> None:
+    analyse(mini, tmp_path / "a", progress=True, skip=SKIP)
+    shown = capsys.readouterr().err
+    assert "load responses.csv" in shown and "dedupe q1" in shown and "save answers" in shown
+    result = analyse(mini, tmp_path / "b", progress=False, skip=SKIP)
+    assert capsys.readouterr().err == ""
+    assert [line.split(":")[0] for line in result.log] == ["load", "ingest", "dedupe", "report"]
+    assert set(result.seconds) == {"load", "ingest", "dedupe", "report"}
+    conn = open_workspace(tmp_path / "b")
+    assert "dedupe: 2 questions" in ws_runs.latest_run(conn)["log_json"]

@@ -17,6 +17,7 @@ from consult.workspace.events import log_event
 # Tables whose rows hang off a response and belong to the machine stages, and those holding human work.
 MACHINE_TABLES = ("response_dedupe", "response_themes", "theme_quotes", "suggestions")
 HUMAN_TABLES = ("review_state", "human_codes", "dedupe_overrides")
+INGEST_CHUNK = 20_000  # answers written per statement batch (progress is shown between batches)
 
 
 @dataclass
@@ -31,7 +32,7 @@ class IngestResult:
     deleted: int = 0
 
 
-def ingest(conn: sqlite3.Connection, c: Any, config: dict[str, Any]) -> IngestResult:
+def ingest(conn: sqlite3.Connection, c: Any, config: dict[str, Any], *, progress: Any = None) -> IngestResult:
     """Write the loaded consultation ``c``; answers gone from the input are deleted or withdrawn.
 
     An answer that left the input is deleted when no person has touched it, and withdrawn
@@ -58,12 +59,19 @@ def ingest(conn: sqlite3.Connection, c: Any, config: dict[str, Any]) -> IngestRe
         write_respondents(conn, c.respondents)
         out.returned = conn.execute(
             "SELECT COUNT(*) FROM responses WHERE withdrawn IS NOT NULL").fetchone()[0]
-        conn.executemany(
-            "INSERT INTO responses (respondent_id, question_id, option, text, text_hash) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT(respondent_id, question_id) DO UPDATE SET option=excluded.option, text=excluded.text,"
-            " text_hash=excluded.text_hash, withdrawn=NULL",
-            [(r.respondent_id, r.question_id, r.option, r.text, text_hash(r.text)) for r in c.responses],
-        )
+        bar = progress.bar("save answers", len(c.responses)) if progress is not None else None
+        for lo in range(0, len(c.responses), INGEST_CHUNK):
+            part = c.responses[lo:lo + INGEST_CHUNK]
+            conn.executemany(
+                "INSERT INTO responses (respondent_id, question_id, option, text, text_hash) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(respondent_id, question_id) DO UPDATE SET option=excluded.option, text=excluded.text,"
+                " text_hash=excluded.text_hash, withdrawn=NULL",
+                [(r.respondent_id, r.question_id, r.option, r.text, text_hash(r.text)) for r in part],
+            )
+            if bar is not None:
+                bar.update(len(part))
+        if bar is not None:
+            bar.close()
         out.returned -= conn.execute("SELECT COUNT(*) FROM responses WHERE withdrawn IS NOT NULL").fetchone()[0]
         # Answers that are no longer in the input.
         keep = {(r.respondent_id, r.question_id) for r in c.responses}
@@ -187,10 +195,12 @@ def options(conn: sqlite3.Connection, question_id: str) -> dict[int, str | None]
         "SELECT id, option FROM responses WHERE question_id = ? AND withdrawn IS NULL", (question_id,))}
 
 
-def count_answers(conn: sqlite3.Connection, *, with_text: bool = False) -> int:
-    """Responses in the input (with ``with_text``: those with some free text)."""
+def count_answers(conn: sqlite3.Connection, *, with_text: bool = False, questions: list[str] | None = None) -> int:
+    """Responses in the input (with ``with_text``: those with some free text; of ``questions``, if given)."""
     where = " AND text IS NOT NULL AND TRIM(text) != ''" if with_text else ""
-    return one(conn, f"SELECT COUNT(*) FROM responses WHERE withdrawn IS NULL{where}") or 0
+    if questions is not None:
+        where += f" AND question_id IN ({','.join('?' * len(questions))})"
+    return one(conn, f"SELECT COUNT(*) FROM responses WHERE withdrawn IS NULL{where}", questions or ()) or 0
 
 
 def response_id(conn: sqlite3.Connection, respondent_id: str, question_id: str) -> int | None:
