@@ -10,8 +10,10 @@ import csv
 import hmac
 import io
 import ipaddress
+import math
+import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,8 @@ from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -36,6 +38,7 @@ from consult.workspace.db import Workspace
 HERE = Path(__file__).parent
 REVIEWER_COOKIE = "consult_reviewer"
 TOKEN_COOKIE = "consult_token"
+TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9._~-]+")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
@@ -51,43 +54,240 @@ def _env() -> jinja2.Environment:
     return env
 
 
-class Guard(BaseHTTPMiddleware):
-    """Access token (when set), same-origin POSTs only, and safe response headers."""
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a split page carrying choices for 50,000 answers posts about 2 MB
+MAX_FORM_FIELDS = 100_000  # its choice and version fields for those 50,000 answers
+MAX_TARGET_BYTES = 16 * 1024  # path and query string; the longest filter links are well under 1 KB
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+TEST_CLIENT_HOST = "testserver"  # the Host that Starlette's TestClient sends
+SQLITE_INTEGERS = (-(2**63), 2**63 - 1)
 
-    async def dispatch(self, request: Request, call_next):
-        token = request.app.state.token
-        if token:
+# A Host header or URL authority: a DNS name without a trailing dot, an IPv4 address or a bracketed
+# IPv6 address, and a port without sign or leading zero.
+_AUTHORITY = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(?::([1-9][0-9]{0,4}))?")
+
+
+def _canonical(name: str) -> str:
+    """A host name lower-cased, or an address in its one standard spelling (brackets dropped)."""
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        return bare.lower()
+
+
+def _authority(text: str) -> tuple[str, int] | None:
+    """The canonical host and port (80 when absent) of ``text`` (``host[:port]``); None when malformed."""
+    m = _AUTHORITY.fullmatch(text)
+    if m is None:
+        return None
+    name, port = m.group(1), int(m.group(2) or 80)
+    if port > 65535:
+        return None
+    if name.startswith("["):
+        try:
+            ipaddress.IPv6Address(name[1:-1])
+        except ValueError:
+            return None
+    return _canonical(name), port
+
+
+@dataclass(frozen=True)
+class Hosts:
+    """The host names (and so the origins) the app answers to: DNS rebinding defence.
+
+    A page elsewhere can point its own DNS name at 127.0.0.1; the browser then sends that name as
+    the Host (and Origin). Only listed names are served; addresses are always safe to list, since no
+    DNS answer is involved. ``port`` None means any port; ``any_address`` admits every IP address
+    (a server bound to all interfaces is reached by the machine's addresses).
+    """
+
+    names: frozenset[str]
+    port: int | None = None
+    any_address: bool = False
+
+    @classmethod
+    def serving(cls, host: str | None, port: int | None, extra: Iterable[str] = ()) -> Hosts:
+        """The loopback names, ``host`` and ``extra``, on ``port``."""
+        names = frozenset(_canonical(n) for n in (*LOOPBACK_NAMES, *extra, *([host] if host else [])))
+        try:
+            wildcard = host is not None and ipaddress.ip_address(host.strip("[]")).is_unspecified
+        except ValueError:
+            wildcard = False
+        return cls(names, port or None, wildcard)
+
+    def allows(self, authority: tuple[str, int] | None) -> bool:
+        if authority is None:
+            return False
+        name, port = authority
+        if self.port is not None and port != self.port:
+            return False
+        if name in self.names:
+            return True
+        if not self.any_address:
+            return False
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
+
+
+class BodyTooLarge(Exception):
+    """The request body grew past MAX_BODY_BYTES while it was read."""
+
+
+class Guard:
+    """Checks every request before a handler runs, and adds safe headers to every response.
+
+    In order: a Host the app answers to (400), a target of sane length (414), GET, HEAD or POST
+    (405), a body within the limit (413, by Content-Length up front and by counting as it is
+    read), the access token when set (403), and for a POST an Origin (or, lacking one, a Referer)
+    naming an allowed host and port (403).
+    """
+
+    def __init__(self, app, *, hosts: Hosts, token: str | None = None) -> None:  # noqa: ANN001 - ASGI app
+        self.app, self.hosts, self.token = app, hosts, token
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_secure(message) -> None:  # noqa: ANN001
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                _secure_headers(MutableHeaders(scope=message))
+            await send(message)
+
+        request = Request(scope)
+        response = self._refusal(scope, request)
+        if response is not None:
+            await response(scope, receive, send_secure)
+            return
+        read = 0
+
+        async def receive_counted():
+            nonlocal read
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > MAX_BODY_BYTES:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, receive_counted, send_secure)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _too_large()(scope, receive, send_secure)
+
+    def _refusal(self, scope, request: Request) -> Response | None:  # noqa: ANN001
+        """The response that refuses this request, or None to let it through."""
+        headers = scope["headers"]
+        hosts = [v for k, v in headers if k == b"host"]
+        if len(hosts) != 1 or not self.hosts.allows(_authority(hosts[0].decode("latin-1"))):
+            return PlainTextResponse("400: this server does not answer to that host name; open it by its "
+                                     "own address (e.g. http://127.0.0.1:PORT/)", status_code=400)
+        if len(scope.get("raw_path") or scope["path"].encode()) + len(scope["query_string"]) > MAX_TARGET_BYTES:
+            return PlainTextResponse("414: the address is too long", status_code=414)
+        if request.method not in ("GET", "HEAD", "POST"):
+            return PlainTextResponse("405: method not allowed", status_code=405, headers={"Allow": "GET, HEAD, POST"})
+        lengths = [v for k, v in headers if k == b"content-length"]
+        if len(lengths) > 1 or (lengths and not lengths[0].isdigit()):
+            return PlainTextResponse("400: bad Content-Length", status_code=400)
+        if lengths and int(lengths[0]) > MAX_BODY_BYTES:
+            return _too_large()
+        if self.token:
             given = request.query_params.get("token")
-            if given is not None and hmac.compare_digest(given, token):
+            if given is not None and _same_secret(given, self.token):
                 rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-                url = request.url.path + (f"?{urlencode(rest)}" if rest else "")
-                response: Response = RedirectResponse(url, status_code=303)
-                response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
-                return _secure(response)
-            if not hmac.compare_digest(request.cookies.get(TOKEN_COOKIE, ""), token):
-                return _secure(PlainTextResponse("403: open the address with ?token=… first", status_code=403))
-        if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
-            return _secure(PlainTextResponse("403: cross-origin form posts are refused", status_code=403))
-        return _secure(await call_next(request))
+                url = _local_path(request.url.path) + (f"?{urlencode(rest)}" if rest else "")
+                redirect = RedirectResponse(url, status_code=303)
+                redirect.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
+                return redirect
+            if not _same_secret(request.cookies.get(TOKEN_COOKIE, ""), self.token):
+                return PlainTextResponse("403: open the address with ?token=… first", status_code=403)
+        if request.method == "POST" and not self._same_origin(headers):
+            return PlainTextResponse("403: cross-origin form posts are refused", status_code=403)
+        return None
+
+    def _same_origin(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """Whether the browser says this post comes from a page of this server."""
+        values = {k: [v.decode("latin-1") for key, v in headers if key == k] for k in (b"origin", b"referer",
+                                                                                       b"sec-fetch-site")}
+        if any(len(v) > 1 for v in values.values()):
+            return False
+        site = values[b"sec-fetch-site"]
+        if site and site[0] != "same-origin":
+            return False
+        if values[b"origin"]:
+            return self.hosts.allows(_origin(values[b"origin"][0], whole_url=False))
+        return bool(values[b"referer"]) and self.hosts.allows(_origin(values[b"referer"][0], whole_url=True))
 
 
-def _same_origin(request: Request) -> bool:
-    source = request.headers.get("origin") or request.headers.get("referer")
-    if not source or source == "null":
-        return False
-    return urlsplit(source).netloc.lower() == request.headers.get("host", "").lower()
+def _origin(url: str, *, whole_url: bool) -> tuple[str, int] | None:
+    """The host and port of an http Origin (``whole_url``: of a Referer URL); None for anything else."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed "[" in an IPv6 address
+        return None
+    if parts.scheme != "http" or (not whole_url and (parts.path or parts.query or parts.fragment)):
+        return None
+    return _authority(parts.netloc)
 
 
-def _secure(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
+def _same_secret(given: str, token: str) -> bool:
+    # compared as bytes: compare_digest refuses str with non-ASCII characters
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), token.encode("utf-8", "surrogatepass"))
+
+
+def _too_large() -> Response:
+    return PlainTextResponse(f"413: the request is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB", status_code=413)
+
+
+def _secure_headers(headers: MutableHeaders) -> None:
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("Cache-Control", "no-store")
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+class BadNumber(ConsultError):
+    """A number in the request that is not a whole number SQLite can hold (a 400, or a 404 for a path id)."""
+
+
+_WHOLE = re.compile(r"-?[0-9]{1,20}")  # ASCII digits only: int() would also take '+1', '1_0' and '١'
+
+
+def _int(value: Any, what: str = "the number") -> int | None:
+    """A whole number from the request; None when absent or blank.
+
+    Every integer that comes from a path, query or form goes through here: anything but plain
+    ASCII digits (with an optional minus) inside SQLite's 64-bit range raises BadNumber.
+    """
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if _WHOLE.fullmatch(text) and SQLITE_INTEGERS[0] <= int(text) <= SQLITE_INTEGERS[1]:
+        return int(text)
+    raise BadNumber(f"{what} must be a whole number that fits in 64 bits")
+
+
+async def _form(request: Request):  # noqa: ANN202 - starlette FormData
+    """The posted form; room for the biggest split page, and no file uploads (no page has one)."""
+    return await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+
+
+async def _bad_number(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadNumber)
+    return _render(request, "message.html", {"title": "Bad request", "message": exc.message}, status_code=400)
 
 
 def _ws(request: Request) -> sqlite3.Connection:
@@ -120,25 +320,23 @@ def _filters(params, question_id: str | None = None) -> answers.AnswerFilter:
         value = (params.get(key) or "").strip()
         return value or None
 
-    def number(key: str, kind):
-        value = text(key)
-        if value is None:
-            return None
+    def fraction(key: str) -> float | None:
         try:
-            return kind(value)
+            value = float(text(key) or "nan")
         except ValueError:
             return None
+        return value if math.isfinite(value) else None
 
     return answers.AnswerFilter(
         question_id=question_id or text("question"),
         code=text("code"),
-        max_confidence=number("conf", float),
+        max_confidence=fraction("conf"),
         unreviewed=params.get("unreviewed") in ("1", "on", "true"),
         campaign=text("campaign"),
         group=text("group"),
         option=text("option"),
         search=text("search"),
-        theme=number("theme", int),
+        theme=_int(text("theme"), "theme"),
     )
 
 
@@ -187,7 +385,7 @@ async def _apply(request: Request, ops: dict[str, Op], on_conflict: str) -> Outc
     name, denied = _require_reviewer(request)
     if denied:
         return denied
-    form = await request.form()
+    form = await _form(request)
     op = _text(form, "op")
     try:
         if op not in ops:
@@ -217,7 +415,7 @@ async def overview(request: Request) -> Response:
 
 async def reviewer_page(request: Request) -> Response:
     if request.method == "POST":
-        form = await request.form()
+        form = await _form(request)
         nxt = _local_path(str(form.get("next") or "/"))
         try:
             name = answers.check_reviewer(str(form.get("name") or ""))
@@ -254,13 +452,9 @@ async def answers_page(request: Request) -> Response:
         return _not_found(request, f"No question {qid}.")
     f = _filters(request.query_params, qid)
 
-    def num(key: str) -> int | None:
-        try:
-            return int(request.query_params[key])
-        except (KeyError, ValueError):
-            return None
-
-    page = answers.list_answers(conn, f, after=num("after"), before=num("before"))
+    params = request.query_params
+    page = answers.list_answers(conn, f, after=_int(params.get("after"), "after"),
+                                before=_int(params.get("before"), "before"))
     return _render(request, "answers.html", {
         "q": q, "page": page, "f": f, "qs": _filters_qs(f),
         "codes": codes.codes(conn, qid), "choices": answers.filter_choices(conn, qid),
@@ -291,8 +485,10 @@ def _answer_context(conn: sqlite3.Connection, rid: int, f: answers.AnswerFilter)
 async def answer_page(request: Request) -> Response:
     conn = _ws(request)
     try:
-        rid = int(request.path_params["rid"])
-    except ValueError:
+        rid = _int(request.path_params["rid"], "the answer number")
+    except BadNumber:
+        rid = None
+    if rid is None:
         return _not_found(request, "No such answer.")
     f = _filters(request.query_params)
     if request.method == "POST":
@@ -306,7 +502,7 @@ async def answer_page(request: Request) -> Response:
 
 
 async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> Response:
-    form = await request.form()
+    form = await _form(request)
     back = str(form.get("back") or "")
     f = _filters(dict(_parse_qs(back)))
     ctx = _answer_context(conn, rid, f)
@@ -317,10 +513,7 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
         return denied
     op = str(form.get("op") or "save")
     intended: dict[str, Any] = {}
-    try:
-        version = int(str(form.get("version", "")))
-    except ValueError:
-        version = None
+    version = _int(form.get("version"), "version")
     try:
         if version is None:
             raise ConsultError("the form has no version; reload the page")
@@ -339,12 +532,16 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
             if text:
                 answers.add_redaction(conn, rid, name, text=text, expected_version=version)
             elif start and end:
-                answers.add_redaction(conn, rid, name, start=int(start), end=int(end), expected_version=version)
+                answers.add_redaction(conn, rid, name, start=_int(start, "start"), end=_int(end, "end"),
+                                      expected_version=version)
             else:
                 raise ConsultError("select the text to redact, or type it exactly")
         elif op == "unredact":
             start_s, end_s = str(form.get("span", "")).split("-", 1)
-            answers.remove_redaction(conn, rid, name, [int(start_s), int(end_s)], expected_version=version)
+            span = [_int(start_s, "start"), _int(end_s, "end")]
+            if None in span:
+                raise ConsultError("that is not a redaction of this answer")
+            answers.remove_redaction(conn, rid, name, span, expected_version=version)
         else:
             raise ConsultError(f"unknown action {op!r}")
     except VersionConflict as exc:
@@ -440,26 +637,21 @@ def _render_codebook(request: Request, conn: sqlite3.Connection, q: dict[str, An
 SPLIT_PAGE_SIZE = answers.PAGE_SIZE
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
 def _carried(form) -> tuple[dict[int, str], dict[int, int]]:
     """The per-answer choices (not 'keep') and answer versions a split form carries between its pages."""
     choices: dict[int, str] = {}
     versions: dict[int, int] = {}
     for key, value in form.multi_items():
         kind, _, rid_s = str(key).partition("-")
-        rid = _int(rid_s)
-        if rid is None:
+        if kind not in ("choice", "version"):
             continue
+        rid = _int(rid_s, "the answer number")
+        if rid is None:
+            raise BadNumber(f"{key!r} names no answer")
         if kind == "choice" and str(value) != "keep":
             choices[rid] = str(value)
-        elif kind == "version" and _int(value) is not None:
-            versions[rid] = int(str(value))
+        elif kind == "version" and (version := _int(value, "version")) is not None:
+            versions[rid] = version
     return choices, versions
 
 
@@ -476,15 +668,16 @@ async def split_page(request: Request) -> Response:
     after = before = None
     error, status = None, 200
     if request.method == "POST":
-        form = await request.form()
+        form = await _form(request)
         choices, versions = _carried(form)
         fields = {"label": str(form.get("label") or ""), "description": str(form.get("description") or ""),
-                  "version": _int(form.get("code_version"))}
+                  "version": _int(form.get("code_version"), "code_version")}
+        first, last = _int(form.get("first"), "first"), _int(form.get("last"), "last")
         op = str(form.get("op") or "")
         if op == "next":
-            after = _int(form.get("last"))
+            after = last
         elif op == "prev":
-            before = _int(form.get("first"))
+            before = first
         elif op == "apply":
             name, denied = _require_reviewer(request)
             if denied:
@@ -509,7 +702,6 @@ async def split_page(request: Request) -> Response:
                 both = sum(1 for c in choices.values() if c == "both")
                 return _render_codebook(request, conn, q, message=(
                     f"Split {code['label']}: new code {new_id}; {moved} answers moved to it, {both} have both."))
-            first = _int(form.get("first"))
             after = first - 1 if first is not None else None  # show the same page again
         else:
             error, status = f"unknown action {op!r}", 400
@@ -535,7 +727,7 @@ GROUP_PAGE_SIZE = answers.PAGE_SIZE
 
 
 def _ids(values) -> list[int]:
-    return [i for i in (_int(v) for v in values) if i is not None]
+    return [i for i in (_int(v, "the answer number") for v in values) if i is not None]
 
 
 async def campaigns_page(request: Request) -> Response:
@@ -544,7 +736,7 @@ async def campaigns_page(request: Request) -> Response:
     q = answers.question(conn, qid)
     if q is None:
         return _not_found(request, f"No question {qid}.")
-    number = max(1, _int(request.query_params.get("page")) or 1)
+    number = max(1, _int(request.query_params.get("page"), "page") or 1)
     outcome = Outcome()
     if request.method == "POST":
 
@@ -572,7 +764,7 @@ async def campaigns_page(request: Request) -> Response:
 
 def _version(value: Any) -> int:
     """A version from a form; a missing one is an error (the page is older than this feature)."""
-    v = _int(value)
+    v = _int(value, "version")
     if v is None:
         raise ConsultError("the form has no version; reload the page")
     return v
@@ -599,7 +791,7 @@ async def group_page(request: Request) -> Response:
 
         def chosen(form) -> tuple[list[int], dict[int, int]]:
             ids = _ids(form.getlist("answer"))
-            return ids, {rid: v for rid in ids if (v := _int(form.get(f"version-{rid}"))) is not None}
+            return ids, {rid: v for rid in ids if (v := _int(form.get(f"version-{rid}"), "version")) is not None}
 
         def not_duplicate(form, name: str) -> str:
             ids, versions = chosen(form)
@@ -611,7 +803,7 @@ async def group_page(request: Request) -> Response:
             return f"Put {len(ids)} answers in group {moved_to}."
 
         def add(form, name: str) -> str:
-            rid = _int(form.get("response"))
+            rid = _int(_text(form, "response").strip(), "the answer number")
             if rid is None:
                 raise ConsultError("give the number of the answer to put in this group")
             dedupe.move_to_group(conn, qid, [rid], gid, name)
@@ -624,8 +816,9 @@ async def group_page(request: Request) -> Response:
         if isinstance(outcome, Response):
             return outcome
         group = dedupe.dedupe_group(conn, qid, gid) or group
-    members = dedupe.group_members(conn, qid, gid, after=_int(request.query_params.get("after")),
-                                    before=_int(request.query_params.get("before")), limit=GROUP_PAGE_SIZE)
+    params = request.query_params
+    members = dedupe.group_members(conn, qid, gid, after=_int(params.get("after"), "after"),
+                                   before=_int(params.get("before"), "before"), limit=GROUP_PAGE_SIZE)
     return _render(request, "group.html", {
         "q": q, "g": group, "members": members, "error": outcome.error, "message": outcome.message,
         "others": [o for o in dedupe.dedupe_groups(conn, qid) if o.id != gid],
@@ -640,10 +833,7 @@ def _event_filter(params) -> events.EventFilter:
 
 async def audit_page(request: Request) -> Response:
     f = _event_filter(request.query_params)
-    try:
-        before = int(request.query_params["before"]) if request.query_params.get("before") else None
-    except ValueError:
-        before = None
+    before = _int(request.query_params.get("before"), "before")
     evs = events.events(_ws(request), f, limit=100, before=before)
     qs = urlencode({k: v for k, v in vars(f).items() if v})
     return _render(request, "audit.html", {"events": evs, "f": f, "qs": qs,
@@ -662,8 +852,14 @@ async def audit_csv(request: Request) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
 
 
-def create_app(outdir: str | Path, *, token: str | None = None) -> Starlette:
-    """The review app for the workspace in ``outdir``."""
+def create_app(outdir: str | Path, *, token: str | None = None, host: str | None = None, port: int | None = None,
+               allowed_hosts: Iterable[str] = (TEST_CLIENT_HOST,)) -> Starlette:
+    """The review app for the workspace in ``outdir``, served at ``host``:``port``.
+
+    Requests must name the loopback names, ``host`` or one of ``allowed_hosts`` in their Host
+    header, on ``port`` (any port when None); POSTs must come from such an origin. The default
+    ``allowed_hosts`` lets Starlette's TestClient in; :func:`serve` allows no extra names.
+    """
     app = Starlette(
         routes=[
             Route("/", overview),
@@ -679,7 +875,8 @@ def create_app(outdir: str | Path, *, token: str | None = None) -> Starlette:
             Route("/audit.csv", audit_csv),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
-        middleware=[Middleware(Guard)],
+        middleware=[Middleware(Guard, hosts=Hosts.serving(host, port, allowed_hosts), token=token)],
+        exception_handlers={BadNumber: _bad_number},
     )
     app.state.workspace = Workspace(outdir)
     app.state.templates = Jinja2Templates(env=_env())
@@ -706,8 +903,13 @@ def serve(outdir: str | Path, host: str = "127.0.0.1", port: int = 8000, token: 
 
     if not is_loopback(host) and not token:
         raise ConsultError(f"refusing to serve on {host} (reachable from other machines) without --token")
-    app = create_app(outdir, token=token)
+    if token is not None and not TOKEN_CHARACTERS.fullmatch(token):
+        raise ConsultError("--token may hold only letters, digits and . _ ~ - (it goes in an address and a cookie)")
+    if not 0 < port < 65536:
+        raise ConsultError(f"--port must be between 1 and 65535, not {port}")
+    app = create_app(outdir, token=token, host=host, port=port, allowed_hosts=())
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     print(f"Review app for {Path(outdir)} at {address} (Ctrl+C to stop)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # h11 caps the request line and headers (16 KB); no proxy sits in front, so trust no X-Forwarded-*
+    uvicorn.run(app, host=host, port=port, log_level="warning", http="h11", proxy_headers=False)

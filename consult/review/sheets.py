@@ -3,14 +3,18 @@
 The export has a sheet per question (one row per answer, a "Yes"/blank column
 per active code, a reviewed column) and a hidden, protected ``_meta`` sheet with
 each answer's text hash and version, so an import can tell edited answer text and
-answers changed in the workspace since the export.
+answers changed in the workspace since the export. Sheet protection only stops
+casual edits, so ``_meta`` also carries an HMAC made with the workspace's own
+secret: an import refuses a ``_meta`` that was changed, or that another
+workspace wrote.
 """
 
 from __future__ import annotations
 
-import io
-
 import hashlib
+import hmac
+import io
+import json
 import re
 import secrets
 import sqlite3
@@ -31,13 +35,49 @@ from consult.workspace import answers
 from consult.workspace.answers import check_reviewer, update_answer
 from consult.workspace.codes import codes as workspace_codes
 from consult.workspace.codes import final_codes
-from consult.workspace.db import transaction
+from consult.workspace.db import secret, transaction
 
 META = "_meta"
 FIXED = ("response_id", "respondent_group", "closed_answer", "answer_text")
 REVIEWED = "reviewed"
 YES = "Yes"
-FORMAT = "consult-review-1"
+FORMAT = "consult-review-2"  # 2: _meta is signed
+MAC = "hmac-sha256"
+META_HEADER = ("sheet", "question_id", "response_id", "text_sha256", "version")
+SQLITE_INTEGERS = (-(2**63), 2**63 - 1)
+_WHOLE = re.compile(r"-?[0-9]{1,20}")
+
+MetaRow = tuple[str, str, int, str, int]  # sheet, question id, response id, text hash, version
+
+
+def meta_mac(key: bytes, rows: list[MetaRow]) -> str:
+    """HMAC-SHA256 (hex) of the export format and the ``_meta`` rows, in a canonical JSON.
+
+    The rows are sorted, so the signature does not depend on their order in the sheet.
+    """
+    body = json.dumps({"format": FORMAT, "rows": sorted(rows)}, ensure_ascii=True, separators=(",", ":"))
+    return hmac.new(key, body.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def whole_number(value) -> int | None:  # noqa: ANN001 - a cell value
+    """A cell value that is exactly a whole number SQLite can hold, else None.
+
+    An int, a float with no fraction (and small enough to be exact), or plain ASCII digits; never
+    a bool, a truncated float, '+1', ' 1' or other scripts' digits.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer() or abs(value) > 2**53:
+            return None
+        value = int(value)
+    elif isinstance(value, str):
+        if not _WHOLE.fullmatch(value):
+            return None
+        value = int(value)
+    if not isinstance(value, int):
+        return None
+    return value if SQLITE_INTEGERS[0] <= value <= SQLITE_INTEGERS[1] else None
 
 
 def cell_text(text: str | None) -> str:
@@ -74,8 +114,9 @@ def export_xlsx(conn: sqlite3.Connection, path: str | Path) -> Path:
     wb = Workbook()
     wb.remove(wb.active)
     meta = wb.create_sheet(META)
-    meta.append(["format", FORMAT])
-    meta.append(["sheet", "question_id", "response_id", "text_sha256", "version"])
+    signed: list[MetaRow] = []
+    _text_row(meta, 1, ["format", FORMAT, MAC, ""])  # the MAC goes in D1 once every row is known
+    _text_row(meta, 2, list(META_HEADER))
     taken: set[str] = set()
     for q in answers.questions(conn):
         if not q["with_text"]:
@@ -105,12 +146,14 @@ def export_xlsx(conn: sqlite3.Connection, path: str | Path) -> Path:
                     ws.cell(row=n, column=col, value=YES)
             if r["reviewed"]:
                 ws.cell(row=n, column=len(headers), value=YES)
-            meta.append([title, q["id"], r["id"], text_digest(r["text"]), r["version"]])
+            signed.append((title, q["id"], r["id"], text_digest(r["text"]), r["version"]))
+            _text_row(meta, len(signed) + 2, list(signed[-1]))
         if rows:
             dv = DataValidation(type="list", formula1=f'"{YES}"', allow_blank=True)
             dv.error, dv.errorTitle = "Choose Yes or leave blank", "Yes or blank"
             ws.add_data_validation(dv)
             dv.add(f"{get_column_letter(len(FIXED) + 1)}2:{get_column_letter(len(headers))}{n}")
+    _text_cell(meta, 1, 4, meta_mac(secret(conn), signed))
     meta.sheet_state = "veryHidden"
     meta.protection.password = secrets.token_hex(8)
     meta.protection.sheet = True
@@ -118,6 +161,11 @@ def export_xlsx(conn: sqlite3.Connection, path: str | Path) -> Path:
     wb.save(buf)
     atomic_write_bytes(path, buf.getvalue())
     return path
+
+
+def _text_row(ws, row: int, values: list) -> None:  # noqa: ANN001 - openpyxl worksheet
+    for col, value in enumerate(values, start=1):
+        _text_cell(ws, row, col, value)
 
 
 def _final_codes(conn: sqlite3.Connection, question_id: str) -> dict[int, set[str]]:
@@ -160,8 +208,10 @@ def import_xlsx(conn: sqlite3.Connection, path: str | Path, reviewer: str) -> Im
     """Apply the coding in an exported workbook as decisions by ``reviewer``, all or nothing.
 
     Raises ConsultError naming the sheets and rows of every problem (unknown code
-    columns, edited answer text, duplicated rows, unknown answers, answers changed
-    in the workspace since the export); then nothing is applied.
+    columns, edited answer text, duplicated rows, unknown or inexact response ids,
+    answers changed in the workspace since the export), or saying that the ``_meta``
+    sheet fails its signature (edited, or exported by another workspace); then
+    nothing is applied.
     """
     reviewer = check_reviewer(reviewer)
     path = Path(path)
@@ -174,17 +224,57 @@ def import_xlsx(conn: sqlite3.Connection, path: str | Path, reviewer: str) -> Im
         wb.close()
 
 
-def _import(conn: sqlite3.Connection, wb, path: Path, reviewer: str) -> ImportSummary:
+def _worksheet(wb, title: str):  # noqa: ANN001, ANN202 - openpyxl workbook and worksheet
+    """The sheet ``title`` when it holds cells (not a chart), else None."""
+    ws = wb[title]
+    return ws if hasattr(ws, "iter_rows") else None
+
+
+def _trimmed(row) -> list:  # noqa: ANN001 - a row of cell values
+    values = list(row or ())
+    while values and values[-1] is None:
+        values.pop()
+    return values
+
+
+def _read_meta(conn: sqlite3.Connection, wb, path: Path) -> dict[tuple[str, int], tuple[str, str, int]]:  # noqa: ANN001
+    """The signed ``_meta`` rows by (sheet, response id); ConsultError unless intact and signed by this workspace."""
     if META not in wb.sheetnames:
         raise ConsultError("not a consult review export (no _meta sheet)", file=path)
-    meta: dict[tuple[str, int], tuple[str, str, int]] = {}
-    for i, row in enumerate(wb[META].iter_rows(values_only=True)):
-        if i < 2 or not row or row[0] is None:
+    ws = _worksheet(wb, META)
+    if ws is None:
+        raise ConsultError(f"sheet {META}: not a worksheet; export again; nothing was imported", file=path)
+    rows = [_trimmed(r) for r in ws.iter_rows(values_only=True)]
+    tampered = ConsultError(
+        "the _meta sheet does not match its signature (it was changed, or another workspace exported this "
+        "file); export again; nothing was imported", file=path)
+    head = rows[0] if rows else []
+    if head[:2] == ["format", "consult-review-1"]:
+        raise ConsultError("the _meta sheet is from an older export without a signature; export again; "
+                           "nothing was imported", file=path)
+    if len(head) != 4 or head[:3] != ["format", FORMAT, MAC] or not isinstance(head[3], str):
+        raise tampered
+    if len(rows) < 2 or tuple(rows[1]) != META_HEADER:
+        raise tampered
+    signed: list[MetaRow] = []
+    for row in rows[2:]:
+        if not row:
             continue
-        try:
-            meta[(str(row[0]), int(row[2]))] = (str(row[1]), str(row[3]), int(row[4] or 0))
-        except (TypeError, ValueError, IndexError):
-            raise ConsultError("the _meta sheet is damaged; export again", file=path) from None
+        if len(row) != 5 or not all(isinstance(v, t) and not isinstance(v, bool)
+                                    for v, t in zip(row, (str, str, int, str, int))):
+            raise tampered
+        signed.append(tuple(row))
+    given = head[3].encode("utf-8", "surrogatepass")
+    if not hmac.compare_digest(meta_mac(secret(conn), signed).encode("ascii"), given):
+        raise tampered
+    meta = {(sheet, rid): (qid, digest, version) for sheet, qid, rid, digest, version in signed}
+    if len(meta) != len(signed):
+        raise tampered  # signed, yet one answer twice on a sheet: not something export writes
+    return meta
+
+
+def _import(conn: sqlite3.Connection, wb, path: Path, reviewer: str) -> ImportSummary:
+    meta = _read_meta(conn, wb, path)
     problems: dict[tuple[str, str], list[int]] = defaultdict(list)
     errors: list[str] = []
     plans: list[tuple[int, set[str], bool, int]] = []  # response id, codes, reviewed, sheet row
@@ -195,6 +285,9 @@ def _import(conn: sqlite3.Connection, wb, path: Path, reviewer: str) -> ImportSu
         if title == META:
             continue
         question_id = sheet_question.get(title) or title
+        if _worksheet(wb, title) is None:
+            errors.append(f"sheet {title}: not a worksheet (a chart?); remove it")
+            continue
         if answers.question(conn, question_id) is None:
             errors.append(f"sheet {title}: no question {question_id!r} in the workspace")
             continue
@@ -223,9 +316,8 @@ def _import(conn: sqlite3.Connection, wb, path: Path, reviewer: str) -> ImportSu
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in row[: len(header)]):
                 continue
             summary.rows += 1
-            try:
-                rid = int(row[0])
-            except (TypeError, ValueError):
+            rid = whole_number(row[0])
+            if rid is None:
                 problems[(title, "no valid response_id")].append(n)
                 continue
             if rid in seen:
