@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from consult.errors import ConsultError
 
-__all__ = ["MARKERS", "STRUCTURED_KINDS", "Redaction", "Redactor", "Span", "evaluate", "redact"]
+__all__ = ["MARKERS", "OPTIONAL_KINDS", "STRUCTURED_KINDS", "Redaction", "Redactor", "Span", "evaluate", "redact"]
 
 #: Marker that replaces each kind of personal data.
 MARKERS: dict[str, str] = {
@@ -36,6 +36,7 @@ MARKERS: dict[str, str] = {
     "nhs_number": "[NHS number]",
     "ni_number": "[NI number]",
     "date_of_birth": "[date of birth]",
+    "place": "[place]",
     "url": "[link]",
     "marked": "[redacted]",
 }
@@ -51,6 +52,7 @@ _PRIORITY = [
     "phone",
     "postcode",
     "address",
+    "place",
     "name",
 ]
 
@@ -633,52 +635,91 @@ def redact(text: str, marked_spans: Iterable[tuple[int, int]] = ()) -> str:
     return _DEFAULT.redact(text, marked_spans).text
 
 
-STRUCTURED_KINDS = ("email", "phone", "postcode", "nhs_number", "ni_number")
+#: Kinds whose recall target is 0.98 (issue 11): data with a fixed shape.
+STRUCTURED_KINDS = ("email", "phone", "postcode", "nhs_number", "ni_number", "address")
+#: Labelled kinds that may be redacted or left: a public office holder named in
+#: their public role ("Secretary Cardona"). They count neither as missed nor,
+#: when redacted, as wrong.
+OPTIONAL_KINDS = ("public_office",)
+_GROUPS = {"structured": STRUCTURED_KINDS, "names": ("name",), "places": ("place",)}
+_ALNUM = re.compile(r"\w")
+# A title at the start of a labelled name ("Mrs Patel") is not itself personal data.
+_LEADING_TITLES = re.compile(
+    r"(?:(?i:the\s+)?(?i:Mrs|Mr|Ms|Miss|Mx|Dr|Prof|Professor|Rev|Revd|Reverend|Sir|Dame|Lady|Lord|Cllr|Councillor)\.?\s+)+"
+)
+
+
+def _covered(start: int, end: int, text: str, pred: Sequence[Span]) -> bool:
+    """Whether every letter and digit of text[start:end], after a leading title, lies inside a redacted span."""
+    title = _LEADING_TITLES.match(text, start, end)
+    if title and title.end() < end:
+        start = title.end()
+    for m in _ALNUM.finditer(text, start, end):
+        i = m.start()
+        if not any(p.start <= i < p.end for p in pred):
+            return False
+    return True
 
 
 def evaluate(
-    records: Iterable[Mapping], redactor: Redactor | None = None
-) -> dict[str, dict[str, float | int]]:
-    """Recall and precision by span overlap against labelled records.
+    records: Iterable[Mapping], redactor: Redactor | None = None, *, match: str = "cover"
+) -> dict[str, dict[str, float | int | None]]:
+    """Recall and precision of ``redactor`` against labelled records.
 
     Each record is ``{"text": ..., "spans": [{"start", "end", "kind"}, ...]}``.
-    A labelled span counts as found when any redacted span overlaps it (a
-    phone number taken for an NHS number is still hidden); a redacted span is
-    correct when it overlaps any labelled span. Figures are given per kind and
-    for the groups ``"structured"`` (:data:`STRUCTURED_KINDS`), ``"names"``
-    and ``"all"``.
+    With ``match="cover"`` a labelled span counts as found only when every
+    letter and digit in it is inside some redacted span, of any kind (a
+    surname left after "Mr. [name]" is a miss; a leading title such as "Mrs"
+    may stay); with ``match="overlap"`` any
+    overlapping redaction will do. A redacted span is correct when it
+    overlaps any labelled span. Spans of :data:`OPTIONAL_KINDS` are neither
+    required nor wrong. ``typed`` is the share of labelled spans overlapped by
+    a redaction of their own kind.
+
+    Figures are given per kind and for the groups ``"structured"``
+    (:data:`STRUCTURED_KINDS`), ``"names"``, ``"places"`` and ``"all"``.
     """
+    if match not in ("cover", "overlap"):
+        raise ConsultError(f"match must be 'cover' or 'overlap', got {match!r}")
     redactor = redactor or Redactor()
     found: dict[str, list[int]] = {}  # kind -> [found, total]
+    typed: dict[str, list[int]] = {}  # kind -> [right kind, total]
     right: dict[str, list[int]] = {}  # kind -> [correct, predicted]
 
     def add(table: dict[str, list[int]], kind: str, ok: bool) -> None:
-        groups = [kind, "all"]
-        if kind in STRUCTURED_KINDS:
-            groups.append("structured")
-        if kind == "name":
-            groups.append("names")
+        groups = [kind] if kind in OPTIONAL_KINDS else [kind, "all"]
+        groups += [g for g, kinds in _GROUPS.items() if kind in kinds]
         for g in groups:
             row = table.setdefault(g, [0, 0])
             row[0] += ok
             row[1] += 1
 
     for rec in records:
+        text = rec["text"]
         gold = [(s["start"], s["end"], s["kind"]) for s in rec.get("spans", [])]
-        pred = redactor.redact(rec["text"]).spans
+        pred = redactor.redact(text).spans
         for gs, ge, gk in gold:
-            add(found, gk, any(p.start < ge and gs < p.end for p in pred))
+            near = [p for p in pred if p.start < ge and gs < p.end]
+            ok = _covered(gs, ge, text, pred) if match == "cover" else bool(near)
+            add(found, gk, ok)
+            add(typed, gk, any(p.kind == gk for p in near))
         for p in pred:
-            add(right, p.kind, any(p.start < ge and gs < p.end for gs, ge, _ in gold))
+            hits = [gk for gs, ge, gk in gold if p.start < ge and gs < p.end]
+            if hits and all(k in OPTIONAL_KINDS for k in hits):
+                continue
+            add(right, p.kind, bool(hits))
 
-    out: dict[str, dict[str, float | int]] = {}
+    out: dict[str, dict[str, float | int | None]] = {}
     for key in sorted(set(found) | set(right)):
         f, total = found.get(key, [0, 0])
+        t, _ = typed.get(key, [0, 0])
         c, predicted = right.get(key, [0, 0])
         out[key] = {
             "recall": round(f / total, 4) if total else None,
             "precision": round(c / predicted, 4) if predicted else None,
+            "typed": round(t / total, 4) if total else None,
             "labelled": total,
+            "found": f,
             "redacted": predicted,
         }
     return out

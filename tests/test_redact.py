@@ -12,6 +12,8 @@ from consult.errors import ConsultError
 from consult.redact import MARKERS, Redaction, Redactor, Span, evaluate, redact
 
 CORPUS = Path(__file__).parent / "fixtures" / "redaction_corpus.jsonl"
+# Written before the patterns of issue 11 were changed; see benchmarks/redact.py.
+CORPUS_V2 = Path(__file__).parent / "fixtures" / "redaction_corpus_v2.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +24,12 @@ def redactor() -> Redactor:
 @pytest.fixture(scope="module")
 def corpus() -> list[dict]:
     with CORPUS.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def corpus_v2() -> list[dict]:
+    with CORPUS_V2.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
@@ -306,7 +314,7 @@ def test_corpus_shape(corpus):
     assert len(corpus) >= 300
     assert sum(1 for r in corpus if not r["spans"]) >= 80
     kinds = {s["kind"] for r in corpus for s in r["spans"]}
-    assert kinds == set(MARKERS) - {"marked"}
+    assert kinds == set(MARKERS) - {"marked", "place"}  # written before places were redacted
     for r in corpus:
         for s in r["spans"]:
             assert 0 <= s["start"] < s["end"] <= len(r["text"])
@@ -333,3 +341,45 @@ def test_lowercase_titles_and_birth_order_cues() -> None:
     assert redact("my advocate miss Grant was the only one who listened.") == "my advocate miss [name] was the only one who listened."
     assert redact("Our youngest, Mason, is non-verbal.") == "Our youngest, [name], is non-verbal."
     assert redact("I miss the old system.") == "I miss the old system."
+
+
+# ------------------------------------------------------- evaluation itself
+
+
+def test_evaluate_counts_a_half_redacted_name_as_missed():
+    text = "Sincerely, Mr. David A Revitsky"
+    start = text.index("David")
+    record = {"text": text, "spans": [{"start": start, "end": len(text), "kind": "name"}]}
+    leaky = Redactor(extra_patterns={"name": r"David"}, use_names_list=False)
+    assert evaluate([record], leaky)["name"]["recall"] == 0.0
+    assert evaluate([record], leaky, match="overlap")["name"]["recall"] == 1.0
+    whole = Redactor(extra_patterns={"name": r"David A Revitsky"}, use_names_list=False)
+    assert evaluate([record], whole)["name"]["recall"] == 1.0
+    # a title left in front of a labelled name leaks nothing
+    titled = {"text": "Ask Mrs Patel.", "spans": [{"start": 4, "end": 13, "kind": "name"}]}
+    assert evaluate([titled], Redactor(extra_patterns={"name": r"Patel"}, use_names_list=False))["name"]["recall"] == 1.0
+    with pytest.raises(ConsultError):
+        evaluate([record], leaky, match="nearly")
+
+
+def test_evaluate_public_office_is_neither_required_nor_wrong():
+    text = "Dear Secretary Cardona, thanks."
+    start = text.index("Cardona")
+    record = {"text": text, "spans": [{"start": start, "end": start + 7, "kind": "public_office"}]}
+    for redactor in (Redactor(use_names_list=False), Redactor(extra_patterns={"name": "Cardona"})):
+        scores = evaluate([record], redactor)
+        assert "all" not in scores or scores["all"]["labelled"] == 0
+        assert scores.get("name", {}).get("precision") is None
+        assert scores["public_office"]["labelled"] == 1
+
+
+def test_corpus_v2_shape(corpus_v2):
+    assert len(corpus_v2) >= 200
+    personal = [r for r in corpus_v2 if any(s["kind"] != "public_office" for s in r["spans"])]
+    assert len(corpus_v2) - len(personal) >= len(corpus_v2) / 3
+    kinds = {s["kind"] for r in corpus_v2 for s in r["spans"]}
+    assert kinds == (set(MARKERS) - {"marked"}) | {"public_office"}
+    for r in corpus_v2:
+        for s in r["spans"]:
+            piece = r["text"][s["start"]:s["end"]]
+            assert piece and piece == piece.strip()
