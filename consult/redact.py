@@ -340,7 +340,8 @@ _STOPWORDS = frozenset(
     never always sometimes often usually still really already even ever again
     too very now soon later today tomorrow yesterday please sorry maybe hi hello
     men women man woman boys girls kids mum mam mom dad nan gran grandma grandad
-    everyone everybody nobody someone minister secretary commissioner anonymous anon
+    everyone everybody nobody someone minister secretary commissioner senator governor
+    congressman congresswoman mayor president ambassador speaker anonymous anon
     withheld none private confidential
     """.split()
 )
@@ -430,7 +431,7 @@ _SELF_CUE = re.compile(r"\b(?:I['’]m|I\s+am|Im|im|this\s+is|called|named)\s+(?
 # Titles in any case ("miss Grant" as a young person writes it), one or more ("Rev. Dr.").
 _TITLE_WORD = (
     r"(?i:Mrs|Mr|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lady|Lord|Cllr|Councillor|Judge|"
-    r"Rev|Revd|Reverend|Auntie|Aunty|Uncle)"
+    r"Rev|Revd|Reverend|Fr|Rabbi|Imam|Pastor|Capt|Sgt|Insp|Auntie|Aunty|Uncle)"
 )
 _TITLES = re.compile(r"(?<![\w'’\-])(?:(?i:the)\s+)?(?:" + _TITLE_WORD + r"\.?[ \t]+){1,3}")
 # Lower-case titles that cannot be a verb ("miss" can), so "mrs okafor" is a name.
@@ -438,7 +439,7 @@ _PLAIN_TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr"})
 # One token of a whole name: initials ("A", "A.", "J.R."), particles ("de la"), name words.
 _INITIALS = re.compile(r"[A-Z]\.(?:[ \t]?[A-Z]\.)*|[A-Z](?=[ \t]+[A-Z])")
 _PARTICLE = re.compile(
-    r"(?:de|da|del|della|di|du|van|von|der|den|la|le|ter|bin|ibn|al|el|Ní|Nic|ap|dos|das)(?=[ \t]+\w)"
+    r"(?:de|da|del|della|di|du|van|von|der|den|la|le|ter|bin|ibn|al|el|Ní|Nic|Ó|Ua|Mac|ap|dos|das)(?=[ \t]+\w)"
 )
 _NAME_GAP = re.compile(r"[ \t]+")
 _INITIALS_PAIR = re.compile(r"[A-Z]{2}(?![\w'’\-])")

@@ -446,6 +446,7 @@ def test_issue_11_signature_with_middle_initial():
         ("My name is Helen Carter, a retired social worker.", "My name is [name], a retired social worker."),
         ("Response prepared by A. B. Pemberton, Service Manager.", "Response prepared by [name], Service Manager."),
         ("A letter came from Ms K Lindqvist-Berg at the council.", "A letter came from Ms [name] at the council."),
+        ("Best regards, Fr. Tomás Ó Ceallaigh", "Best regards, Fr. [name]"),
     ],
 )
 def test_whole_names_in_signatures_and_name_lines(text, expected):
@@ -558,5 +559,6 @@ def test_place_lookalikes_stay(text):
 def test_public_office_holders_in_their_role_may_stay():
     assert redact("Dear Secretary Cardona,\nPlease fund this.") == "Dear Secretary Cardona,\nPlease fund this."
     assert redact("Senator Murray said so.") == "Senator Murray said so."
+    assert redact("Thank you, Senator Durbin, for your leadership.") == "Thank you, Senator Durbin, for your leadership."
     # a kinship word is no public office, whatever the name
     assert redact("My son Justice is 9.") == "My son [name] is 9."
