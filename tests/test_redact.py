@@ -12,6 +12,8 @@ from consult.errors import ConsultError
 from consult.redact import MARKERS, Redaction, Redactor, Span, evaluate, redact
 
 CORPUS = Path(__file__).parent / "fixtures" / "redaction_corpus.jsonl"
+# Written before the patterns of issue 11 were changed; see benchmarks/redact.py.
+CORPUS_V2 = Path(__file__).parent / "fixtures" / "redaction_corpus_v2.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +24,12 @@ def redactor() -> Redactor:
 @pytest.fixture(scope="module")
 def corpus() -> list[dict]:
     with CORPUS.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def corpus_v2() -> list[dict]:
+    with CORPUS_V2.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
@@ -162,7 +170,6 @@ def test_ordinary_word_names_need_a_cue(redactor, word):
         "Services in the North West and the East Midlands differ.",
         "I hope the standards will make a difference. Will they apply?",
         "May I suggest a timescale? Mark the change clearly.",
-        "St Thomas' Hospital and St Mary's Primary School have advocates.",
         "In 3 High Court cases and 2 Family Court hearings no advocate was present.",
         "In Y6 1st term transition starts; KS3 2nd year is harder.",
         "Charity number 1089464. Company number 04567890. Reference 2023/0456.",
@@ -203,9 +210,10 @@ def test_spans_point_into_the_original(redactor):
     assert out.text == "My son [name] (NHS [NHS number]) lives at [address], [postcode]."
 
 
-def test_only_known_markers_are_inserted(redactor, corpus):
+@pytest.mark.parametrize("which", ["corpus", "corpus_v2"])
+def test_only_known_markers_are_inserted(redactor, which, request):
     markers = set(MARKERS.values())
-    for rec in corpus:
+    for rec in request.getfixturevalue(which):
         out = redactor.redact(rec["text"])
         # rebuild the output from the spans: everything else is untouched
         rebuilt, pos = [], 0
@@ -217,8 +225,9 @@ def test_only_known_markers_are_inserted(redactor, corpus):
         assert all(MARKERS[s.kind] in markers for s in out.spans)
 
 
-def test_idempotent_on_corpus(redactor, corpus):
-    for rec in corpus:
+@pytest.mark.parametrize("which", ["corpus", "corpus_v2"])
+def test_idempotent_on_corpus(redactor, which, request):
+    for rec in request.getfixturevalue(which):
         once = redactor.redact(rec["text"]).text
         assert redactor.redact(once).text == once
         assert redactor.redact(once).spans == []
@@ -289,7 +298,9 @@ def test_invalid_extra_pattern_is_a_consult_error():
 
 @pytest.mark.parametrize(
     "unit",
-    ["My son Jack rang 07700 900123 from SW1A 1AA. ", "a.", "x", "Jack and ", "0 ", "www.", "Mr ", "Ab"],
+    ["My son Jack rang 07700 900123 from SW1A 1AA. ", "a.", "x", "Jack and ", "0 ", "www.", "Mr ", "Ab",
+     "Oak Primary School ", "oak school ", "Sincerely,\nA. B. ", "Dear Secretary Ab ", "Ward 6 ", "St Mary's ",
+     "my son ", "A ", "MY SON JACK "],
 )
 def test_long_text_is_fast(redactor, unit):
     text = (unit * (100_000 // len(unit) + 1))[:100_000]
@@ -306,7 +317,7 @@ def test_corpus_shape(corpus):
     assert len(corpus) >= 300
     assert sum(1 for r in corpus if not r["spans"]) >= 80
     kinds = {s["kind"] for r in corpus for s in r["spans"]}
-    assert kinds == set(MARKERS) - {"marked"}
+    assert kinds == set(MARKERS) - {"marked", "place"}  # written before places were redacted
     for r in corpus:
         for s in r["spans"]:
             assert 0 <= s["start"] < s["end"] <= len(r["text"])
@@ -333,3 +344,221 @@ def test_lowercase_titles_and_birth_order_cues() -> None:
     assert redact("my advocate miss Grant was the only one who listened.") == "my advocate miss [name] was the only one who listened."
     assert redact("Our youngest, Mason, is non-verbal.") == "Our youngest, [name], is non-verbal."
     assert redact("I miss the old system.") == "I miss the old system."
+
+
+# ------------------------------------------------------- evaluation itself
+
+
+def test_evaluate_counts_a_half_redacted_name_as_missed():
+    text = "Sincerely, Mr. David A Revitsky"
+    start = text.index("David")
+    record = {"text": text, "spans": [{"start": start, "end": len(text), "kind": "name"}]}
+
+    class OnlyFirstName:  # what the redactor did before issue 11
+        def redact(self, text):
+            i = text.index("David")
+            return Redaction(text.replace("David", "[name]"), [Span(i, i + 5, "name", "David")])
+
+    leaky = OnlyFirstName()
+    assert evaluate([record], leaky)["name"]["recall"] == 0.0
+    assert evaluate([record], leaky, match="overlap")["name"]["recall"] == 1.0
+    whole = Redactor(extra_patterns={"name": r"David A Revitsky"}, use_names_list=False)
+    assert evaluate([record], whole)["name"]["recall"] == 1.0
+    # a title left in front of a labelled name leaks nothing
+    titled = {"text": "Ask Mrs Patel.", "spans": [{"start": 4, "end": 13, "kind": "name"}]}
+    assert evaluate([titled], Redactor(extra_patterns={"name": r"Patel"}, use_names_list=False))["name"]["recall"] == 1.0
+    with pytest.raises(ConsultError):
+        evaluate([record], leaky, match="nearly")
+
+
+def test_evaluate_public_office_is_neither_required_nor_wrong():
+    text = "Dear Secretary Cardona, thanks."
+    start = text.index("Cardona")
+    record = {"text": text, "spans": [{"start": start, "end": start + 7, "kind": "public_office"}]}
+    for redactor in (Redactor(use_names_list=False), Redactor(extra_patterns={"name": "Cardona"})):
+        scores = evaluate([record], redactor)
+        assert "all" not in scores or scores["all"]["labelled"] == 0
+        assert scores.get("name", {}).get("precision") is None
+        assert scores["public_office"]["labelled"] == 1
+
+
+def test_corpus_v2_targets(corpus_v2):
+    # issue 11's targets; the full figures come from benchmarks/redact.py
+    scores = evaluate(corpus_v2, Redactor())
+    assert scores["structured"]["recall"] >= 0.98
+    assert scores["names"]["recall"] >= 0.95
+    assert scores["places"]["recall"] >= 0.90
+    assert scores["all"]["precision"] >= 0.90
+    assert scores["phone"]["typed"] == 1.0  # "+44 (0) ..." is a phone, not an NHS number
+
+
+def test_corpus_v2_shape(corpus_v2):
+    assert len(corpus_v2) >= 200
+    personal = [r for r in corpus_v2 if any(s["kind"] != "public_office" for s in r["spans"])]
+    assert len(corpus_v2) - len(personal) >= len(corpus_v2) / 3
+    kinds = {s["kind"] for r in corpus_v2 for s in r["spans"]}
+    assert kinds == (set(MARKERS) - {"marked"}) | {"public_office"}
+    for r in corpus_v2:
+        for s in r["spans"]:
+            piece = r["text"][s["start"]:s["end"]]
+            assert piece and piece == piece.strip()
+
+
+# ------------------------------------------- issue 11: the leaks a tester found
+
+
+def test_issue_11_lowercase_postcode():
+    assert redact("We are in m14 5rd, near the park.") == "We are in [postcode], near the park."
+
+
+@pytest.mark.parametrize("school", ["Oakwood Primary School", "Hillside Special School", "St Mary's Academy"])
+def test_issue_11_school_names(school):
+    assert redact(f"She goes to {school} and likes it.") == "She goes to [place] and likes it."
+
+
+def test_issue_11_lowercase_hyphenated_name_after_kinship_word():
+    assert redact("my granddaughter ellie-may lives with me") == "my granddaughter [name] lives with me"
+
+
+def test_issue_11_phone_with_plus44_zero_is_a_phone():
+    out = Redactor().redact("Ring +44 (0) 113 496 0777 please.")
+    assert out.text == "Ring [phone] please."
+    assert [s.kind for s in out.spans] == ["phone"]
+
+
+def test_issue_11_signature_with_middle_initial():
+    assert redact("Sincerely, Mr. David A Revitsky") == "Sincerely, Mr. [name]"
+
+
+# ------------------------------------------------ issue 11: the general rules
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Respectfully,\nKaren L. McAllister-Boyd\n12 Elm Street", "Respectfully,\n[name]\n[address]"),
+        ("Thank you,\nJ. R. Whitfield", "Thank you,\n[name]"),
+        ("Regards,\nJane O'Neill-Smith\nSpringfield, IL 62704", "Regards,\n[name]\nSpringfield, IL [postcode]"),
+        ("Yours faithfully,\nRev. Dr. Michael J. O'Connor", "Yours faithfully,\nRev. Dr. [name]"),
+        ("Kind regards\nSiobhán Ní Bhriain", "Kind regards\n[name]"),
+        ("-- K. Okonkwo", "-- [name]"),
+        ("My name is Maria de la Cruz and I teach.", "My name is [name] and I teach."),
+        ("My name is Helen Carter, a retired social worker.", "My name is [name], a retired social worker."),
+        ("Response prepared by A. B. Pemberton, Service Manager.", "Response prepared by [name], Service Manager."),
+        ("A letter came from Ms K Lindqvist-Berg at the council.", "A letter came from Ms [name] at the council."),
+        ("Best regards, Fr. Tomás Ó Ceallaigh", "Best regards, Fr. [name]"),
+    ],
+)
+def test_whole_names_in_signatures_and_name_lines(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yours sincerely,\nThe Board of Trustees",
+        "Kind regards,\nFoster Carers Support Group",
+        "Sincerely,\nConcerned Grandparents of Ohio",
+        "Thanks,\nA worried parent",
+    ],
+)
+def test_sign_offs_by_organisations_stay(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("our foster daughter shannon-louise moved again", "our foster daughter [name] moved again"),
+        ("her social worker Anne-Marie is lovely", "her social worker [name] is lovely"),
+        ("my nan pat looks after us", "my nan [name] looks after us"),
+        ("his key worker becky at the home", "his key worker [name] at the home"),
+        ("our SENCo mrs lomas helped", "our SENCo mrs [name] helped"),
+        ("MY SON DANIEL HAS NOT HAD AN ADVOCATE", "MY SON [name] HAS NOT HAD AN ADVOCATE"),
+        ("i'm lily-mae and im 12", "i'm [name] and im 12"),
+    ],
+)
+def test_names_after_kinship_and_role_words_in_any_case(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My son will be 7 in May.",
+        "My social worker Never turns up on time.",
+        "our foster son Sometimes refuses to go.",
+        "Mr Men books help younger children talk about feelings.",
+    ],
+)
+def test_words_after_kinship_words_that_are_not_names(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("postcode", ["m14 5rd", "M145RD", "ls6 2ab", "LS62AB", "Bd7 1aA", "bs5 6ty", "se1 7th"])
+def test_postcodes_in_any_case_with_or_without_space(postcode):
+    assert redact(f"Our postcode is {postcode} now.") == "Our postcode is [postcode] now."
+
+
+@pytest.mark.parametrize(
+    "number", ["+44 (0) 113 496 0777", "+44 (0)113 496 0777", "+44(0)20 7946 0321", "+44 (0) 7700 900 456"]
+)
+def test_plus44_zero_forms_are_phones(number):
+    out = Redactor().redact(f"Tel {number}.")
+    assert out.text == "Tel [phone]." and out.spans[0].kind == "phone"
+
+
+def test_nhs_numbers_still_nhs_numbers():
+    assert redact("NHS number 943 476 5919.") == "NHS number [NHS number]."
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("He is at Greenbank Primary School.", "He is at [place]."),
+        ("She attends Little Owls Day Nursery.", "She attends [place]."),
+        ("I'm at Calderdale College doing catering.", "I'm at [place] doing catering."),
+        ("We lived at Meadowbank Children's Home for a year.", "We lived at [place] for a year."),
+        ("the staff at Sunnybank children's home", "the staff at [place]"),
+        ("Our GP at Northgate Surgery referred him.", "Our GP at [place] referred him."),
+        ("He was seen at Elm Tree Medical Centre.", "He was seen at [place]."),
+        ("She was on Ward 6 at Leeds General Infirmary.", "She was on [place] at [place]."),
+        ("He spent a week on the Rainbow Ward at Airedale General Hospital.", "He spent a week on the [place] at [place]."),
+        ("My son was at Ashfield Pupil Referral Unit.", "My son was at [place]."),
+        ("He goes to Holy Trinity C of E Primary.", "He goes to [place]."),
+        ("i go to oakfield academy", "i go to [place]"),
+        ("my son is in year 8 at kings norton boys school", "my son is in year 8 at [place]"),
+        ("My son goes to Ysgol Gymraeg Bro Morgannwg now.", "My son goes to [place] now."),
+        ("both kids go to St Mary's and the head is supportive", "both kids go to [place] and the head is supportive"),
+    ],
+)
+def test_places_a_child_attends_are_redacted(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Virtual School Head tracks attendance.",
+        "The Royal College of Paediatrics and Child Health supports this.",
+        "Research from King's College London shows the same.",
+        "Primary schools, GP surgeries and children's hospitals all need to know.",
+        "Children's homes run by private firms should meet the same standards.",
+        "Home Office guidance and the Family Court both matter.",
+        "Ward rounds should include time for advocates.",
+        "St Helens, St Albans and St Ives councils replied.",
+        "A special school or a mainstream academy can both work.",
+        "My son's school has been supportive.",
+        "Over 20 Primary Schools in the county have a pupil voice lead.",
+    ],
+)
+def test_place_lookalikes_stay(text):
+    assert redact(text) == text
+
+
+def test_public_office_holders_in_their_role_may_stay():
+    assert redact("Dear Secretary Cardona,\nPlease fund this.") == "Dear Secretary Cardona,\nPlease fund this."
+    assert redact("Senator Murray said so.") == "Senator Murray said so."
+    assert redact("Thank you, Senator Durbin, for your leadership.") == "Thank you, Senator Durbin, for your leadership."
+    # a kinship word is no public office, whatever the name
+    assert redact("My son Justice is 9.") == "My son [name] is 9."
