@@ -58,6 +58,7 @@ from scipy import stats
 
 from consult.codebook import Codebook
 from consult.errors import ConsultError
+from consult.settings import QualitySettings  # declared with every other setting
 
 __all__ = [
     "METHOD",
@@ -82,66 +83,6 @@ METHOD = (
     "interval is a Wilson interval on the effective number of (answer, code) pairs, which allows for "
     "errors bunching in some answers (Korn and Graubard 1998) and for the share of answers sampled."
 )
-
-
-# --------------------------------------------------------------------------- settings
-
-
-@dataclass(frozen=True)
-class QualitySettings:
-    """How the quality check is sized, drawn and judged (a ``[quality]`` table)."""
-
-    margin: float = field(
-        default=0.05,
-        metadata={"help": "Half-width wanted for the per-answer accuracy, as a share (0.05 = ±5 points)."},
-    )
-    confidence: float = field(
-        default=0.95, metadata={"help": "Confidence level of the sample size and of every interval."}
-    )
-    bar: float = field(
-        default=0.75, metadata={"help": "A question is 'checked' when `metric` reaches this value."}
-    )
-    metric: str = field(
-        default="f1_lower",
-        metadata={
-            "help": "What must reach the bar: f1, precision, recall or exact_match, with _lower for the "
-            "interval's lower bound (e.g. f1_lower) or alone for the point estimate."
-        },
-    )
-    min_support: int = field(
-        default=10,
-        metadata={
-            "help": "A code gets its own precision, recall and F1 only when the reviewers or the model gave "
-            "it to at least this many sampled answers; fewer is 'too few to estimate'."
-        },
-    )
-    random_state: int = field(default=0, metadata={"help": "Seed of the random order the sample is drawn in."})
-
-    def __post_init__(self) -> None:
-        def number(name: str) -> float:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-                raise ConsultError(f"{name} must be a number, not {value!r}")
-            return float(value)
-
-        if not 0.0 < number("margin") < 0.5:
-            raise ConsultError(f"margin must be between 0 and 0.5 (e.g. 0.05), not {self.margin!r}")
-        if not 0.5 <= number("confidence") < 1.0:
-            raise ConsultError(f"confidence must be at least 0.5 and below 1, not {self.confidence!r}")
-        if not 0.0 <= number("bar") <= 1.0:
-            raise ConsultError(f"bar must be between 0 and 1, not {self.bar!r}")
-        _metric_parts(self.metric)
-        for name in ("min_support", "random_state"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ConsultError(f"{name} must be a whole number, not {value!r}")
-        if self.min_support < 1:
-            raise ConsultError(f"min_support must be at least 1, not {self.min_support!r}")
-
-    @classmethod
-    def help(cls) -> dict[str, str]:
-        """Each setting's help text, by name."""
-        return {f.name: f.metadata["help"] for f in fields(cls)}
 
 
 def _metric_parts(metric: object) -> tuple[str, bool]:

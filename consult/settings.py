@@ -31,9 +31,28 @@ def setting(default: Any, help: str, *, low: float | None = None, high: float | 
     return field(default=default, metadata=meta)
 
 
+class _Checked:
+    """Settings check their own values on construction (from a config or from code), naming the table."""
+
+    table = ""
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in fields(self):  # type: ignore[arg-type]
+            value = _check(f"[{self.table}] {f.name}", getattr(self, f.name), hints[f.name], f.metadata, None)
+            object.__setattr__(self, f.name, value)
+
+    @classmethod
+    def help(cls) -> dict[str, str]:
+        """Each setting's help text, by name."""
+        return {f.name: f.metadata["help"] for f in fields(cls)}  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class DedupeSettings:
+class DedupeSettings(_Checked):
     """Exact copies, near-duplicates and campaigns (see consult/dedupe.py)."""
+
+    table = "dedupe"
 
     jaccard_threshold: float = setting(
         0.5, "Near-duplicate: share of all word shingles of two answers found in both.", low=0.0, low_open=True, high=1.0)
@@ -51,8 +70,10 @@ class DedupeSettings:
 
 
 @dataclass(frozen=True)
-class EmbedSettings:
+class EmbedSettings(_Checked):
     """Sentence embeddings (see consult/embed.py)."""
+
+    table = "embed"
 
     model: str | None = setting(
         None, "Folder of a local sentence-transformers model (relative to the config); default: the bundled all-MiniLM-L6-v2.")
@@ -62,8 +83,10 @@ class EmbedSettings:
 
 
 @dataclass(frozen=True)
-class ThemesSettings:
+class ThemesSettings(_Checked):
     """Candidate themes (see consult/themes.py)."""
+
+    table = "themes"
 
     min_themes: int = setting(5, "Fewest themes when their number is chosen automatically.", low=1)
     max_themes: int = setting(30, "Most themes when their number is chosen automatically.", low=1)
@@ -76,13 +99,16 @@ class ThemesSettings:
     n_terms: int = setting(10, "Key terms kept per theme.", low=1)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.max_themes < self.min_themes:
-            raise ValueError(f"max_themes ({self.max_themes}) is below min_themes ({self.min_themes})")
+            raise ConsultError(f"[themes]: max_themes ({self.max_themes}) is below min_themes ({self.min_themes})")
 
 
 @dataclass(frozen=True)
-class AssignSettings:
+class AssignSettings(_Checked):
     """Coding answers against the codebook (see consult/assign.py, CodeAssigner)."""
+
+    table = "assign"
 
     random_state: int = setting(0, "Seed for the cross-validation folds.")
     threshold: float | None = setting(
@@ -116,8 +142,10 @@ class AssignSettings:
 
 
 @dataclass(frozen=True)
-class TuneSettings:
+class TuneSettings(_Checked):
     """Fine-tuning the language model on reviewed answers (see consult/tune.py)."""
+
+    table = "tune"
 
     enabled: bool = setting(True, "Fine-tune the model once a question has enough reviewed answers.")
     min_reviewed: int = setting(100, "Reviewed answers a question needs before fine-tuning.", low=1)
@@ -131,12 +159,37 @@ class TuneSettings:
 
 
 @dataclass(frozen=True)
-class CodebookSettings:
+class CodebookSettings(_Checked):
     """Where the codebooks are."""
+
+    table = "codebook"
 
     folder: str | None = setting(
         None, "Folder of the question codebooks (relative to the config); default: codebook/<consultation id>/ "
         "found in the config's folder or above it.")
+
+
+@dataclass(frozen=True)
+class QualitySettings(_Checked):
+    """The quality check: a random sample of the answers only the model coded, which people code blind
+    (see consult/quality.py). Its estimate decides whether a question's findings are a draft or checked."""
+
+    table = "quality"
+
+    margin: float = setting(0.05, "Half-width wanted for the per-answer accuracy, as a share (0.05 = ±5 points).",
+                            low=0.0, low_open=True, high=0.49)
+    confidence: float = setting(0.95, "Confidence level of the sample size and of every interval.",
+                                low=0.5, high=0.999)
+    bar: float = setting(0.75, "A question is 'checked' when `metric` reaches this value.", low=0.0, high=1.0)
+    metric: str = setting(
+        "f1_lower", "What must reach the bar: f1, precision, recall or exact_match, with _lower for the interval's"
+        " lower bound (e.g. f1_lower) or alone for the point estimate.",
+        choices=("f1_lower", "precision_lower", "recall_lower", "exact_match_lower", "f1", "precision", "recall",
+                 "exact_match"))
+    min_support: int = setting(
+        10, "A code gets its own precision, recall and F1 only when the reviewers or the model gave it to at least"
+        " this many sampled answers; fewer is 'too few to estimate'.", low=1)
+    random_state: int = setting(0, "Seed of the random order the sample is drawn in.")
 
 
 STAGES: dict[str, type] = {
@@ -146,6 +199,7 @@ STAGES: dict[str, type] = {
     "assign": AssignSettings,
     "tune": TuneSettings,
     "codebook": CodebookSettings,
+    "quality": QualitySettings,
 }
 
 
@@ -159,6 +213,7 @@ class Settings:
     assign: AssignSettings = field(default_factory=AssignSettings)
     tune: TuneSettings = field(default_factory=TuneSettings)
     codebook: CodebookSettings = field(default_factory=CodebookSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
     @classmethod
     def from_tables(cls, tables: dict[str, Any], *, file: str | Path | None = None) -> Settings:
@@ -187,18 +242,14 @@ def _unknown(where: str, key: str, known: Any, noun: str) -> str:
 
 
 def _build(kind: type, name: str, table: dict[str, Any], file: str | Path | None) -> Any:
-    known = {f.name: f for f in fields(kind)}
+    known = {f.name for f in fields(kind)}
     for key in table:
         if key not in known:
             raise ConsultError(_unknown(f"[{name}]: ", key, known, "setting"), file=file)
-    hints = typing.get_type_hints(kind)
-    values = {}
-    for key, value in table.items():
-        values[key] = _check(f"[{name}] {key}", value, hints[key], known[key].metadata, file)
     try:
-        return kind(**values)
-    except ValueError as e:
-        raise ConsultError(f"[{name}]: {e}", file=file) from None
+        return kind(**table)
+    except ConsultError as e:
+        raise ConsultError(e.message, file=file) from None
 
 
 def _check(where: str, value: Any, hint: Any, meta: dict[str, Any], file: str | Path | None) -> Any:
