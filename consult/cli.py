@@ -302,11 +302,12 @@ def render(
     outdir: Path = typer.Argument(..., help="A workspace folder written by `consult analyse`."),
     format: str = typer.Option("html", "--format", "-f", help="html, md, xlsx or csv (a folder of CSV files)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write [default: OUTDIR/summary.<format>]."),
+    final: bool = typer.Option(False, "--final", help="Refuse while any question's findings are still a draft."),
 ) -> None:
-    """Render the summary of responses for publication (quotes are redacted)."""
+    """Render the summary of responses for publication (quotes are redacted; drafts are marked as drafts)."""
     from consult.report import render as run
 
-    typer.echo(f"wrote {run(outdir, fmt=format, out=out)}")
+    typer.echo(f"wrote {run(outdir, fmt=format, out=out, final=final)}")
 
 
 class _ServeByDefault(TyperGroup):
@@ -370,13 +371,14 @@ def review_import(
 @app.command()
 @friendly
 def evaluate(
-    gold: Path = typer.Argument(..., help="Gold codes: CSV with response_id, code (or respondent_id, question, code)."),
+    gold: Optional[Path] = typer.Argument(None, help="Gold codes: CSV with response_id, code (or respondent_id, question, code). Leave out to estimate from the quality check."),
     workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help="Score this workspace's codes (response ids are RESPONDENT:QUESTION)."),
     predicted: Optional[Path] = typer.Option(None, "--predicted", "-p", help="Or score a second coder's CSV (response_id, code)."),
     question: Optional[str] = typer.Option(None, "--question", "-q", help="Only answers to this question (workspace)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
-    """Agreement with a gold coding: micro/macro/per-answer F1, per-code P/R/F1, Cohen's kappa, alpha (MASI)."""
+    """Agreement with a gold coding, or (with only --workspace) the quality check's estimate of the
+    codes nobody reviewed: precision, recall and F1 with 95% intervals, and each question's status."""
     import json
 
     from consult.evaluate import agreement, read_codings_csv, read_gold
@@ -384,6 +386,11 @@ def evaluate(
     from consult.workspace.codes import codings_by_respondent
     from consult.workspace.runs import add_evaluation
 
+    if gold is None:
+        if workspace is None or predicted is not None:
+            raise ConsultError("give a gold codes file, or --workspace alone for the quality check's estimate")
+        _quality(open_workspace(workspace), question, as_json, workspace)
+        return
     if (workspace is None) == (predicted is None):
         raise ConsultError("give exactly one of --workspace or --predicted")
     gold_codes = read_gold(gold)
@@ -408,6 +415,28 @@ def evaluate(
         typer.echo(report.format_table())
     if conn is not None:
         add_evaluation(conn, str(gold), {k: v for k, v in report.to_dict().items() if k != "per_code"})
+
+
+def _quality(conn, question: str | None, as_json: bool, where: Path) -> None:  # noqa: ANN001
+    import json
+
+    from consult.workspace import quality as ws_quality
+    from consult.workspace import responses as ws_responses
+    from consult.workspace import runs as ws_runs
+
+    settings = ws_runs.settings(conn).quality
+    qs = [q["id"] for q in ws_responses.text_questions(conn, question)]
+    if question and not qs:
+        raise ConsultError(f"no free-text question {question!r} in this workspace", file=where)
+    results = {qid: ws_quality.assess(conn, qid, settings) for qid in qs}
+    if as_json:
+        typer.echo(json.dumps({qid: r.to_dict() for qid, r in results.items()}, sort_keys=True))
+        return
+    for qid, r in results.items():
+        typer.echo(f"\n{qid}: {r.status} ({r.checked} of {r.sampled} quality-check answers coded by people; "
+                   f"bar: {r.settings.metric} >= {r.settings.bar:g})")
+        if r.estimate is not None:
+            typer.echo(r.estimate.format_table())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,6 +29,7 @@ from consult.workspace import codes as ws_codes
 from consult.workspace import dedupe as ws_dedupe
 from consult.workspace import responses as ws_responses
 from consult.workspace import runs as ws_runs
+from consult.workspace import quality as ws_quality
 from consult.workspace import themes as ws_themes
 from consult.workspace.caches import EmbeddingCache
 from consult.workspace.db import DB_NAME, connect, transaction
@@ -255,6 +256,7 @@ def stage_assign(ctx: Context) -> StageDone:
                 for rid, slot in sorted(per_response.items()) for code, conf in sorted(slot.items())
             ] + [(rid, NON_SUBSTANTIVE, 1.0, MODEL_VERSION) for rid in non_substantive])
             ws_runs.set_note(conn, q["id"], "assign", None)
+        ws_quality.draw(conn, q["id"], ctx.settings.quality)
         coded += len(per_response)
         learnt += len(reviewed)
     return StageDone(f"{coded:,} answers coded, learning from {learnt:,} that people coded", notes)
@@ -273,6 +275,20 @@ def response_codes(units: list[Unit], predictions: list) -> dict[int, dict[str, 
         if len(slot) > 1:
             slot.pop(OTHER, None)
     return per_response
+
+
+def record_quality(ctx: Context, run_id: int) -> list[str]:
+    """Keep this run's quality-check estimate of each coded question; say which findings are still drafts."""
+    notes = []
+    for q in ws_responses.text_questions(ctx.conn):
+        if not ws_quality.sample(ctx.conn, q["id"]):
+            continue
+        result = ws_quality.assess(ctx.conn, q["id"], ctx.settings.quality)
+        ws_quality.store(ctx.conn, run_id, result)
+        if result.status == "draft":
+            notes.append(f"{q['id']}: draft: {result.checked} of {result.sampled} quality-check answers coded by"
+                         " people so far; code the rest in the review app (Quality check) to test the model's codes")
+    return notes
 
 
 def ingest_notes(r: ws_responses.IngestResult) -> list[str]:
@@ -345,6 +361,7 @@ def analyse(
                 seconds[name] = took[0]
                 log_lines.append(f"{name}: {done.summary} ({took[0]:.1f} s)")
                 notes += done.notes
+            notes += record_quality(ctx, run_id)
             with timed() as took:
                 summary = write_summary(conn, out / "summary.html")
             seconds["report"] = took[0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import sqlite3
 import zipfile
@@ -29,11 +30,14 @@ from consult import __version__
 from consult.codebook import NON_SUBSTANTIVE
 from consult.errors import ConsultError
 from consult.files import atomic_write_bytes, atomic_write_text, spreadsheet_safe
+from consult.quality import METHOD as QUALITY_METHOD
+from consult.settings import QualitySettings
 from consult.workspace import answers as ws_answers
 from consult.workspace import codes as ws_codes
 from consult.workspace import dedupe as ws_dedupe
 from consult.workspace import responses as ws_responses
 from consult.workspace import runs as ws_runs
+from consult.workspace import quality as ws_quality
 from consult.workspace import themes as ws_themes
 from consult.workspace.caches import EmbeddingCache
 from consult.workspace.db import db_folder
@@ -244,19 +248,23 @@ def summary_data(conn: sqlite3.Connection, *, redactor: Redactor | None | Litera
         "by_group": t_group,
         "organisations_named": t_orgs,
         "organisations_unnamed": unnamed,
+        # Roles the export did not record are said plainly, not shown as zeros.
+        "type_recorded": any(r["type"] for r in respondents),
+        "consent_recorded": any(r["consent"] is not None for r in respondents),
     }
 
     review = ws_answers.review_states(conn)
     dedupe = ws_dedupe.dedupe_rows(conn)
+    quality = ws_runs.settings(conn).quality
     groups = ws_dedupe.groups(conn)
 
     questions = []
     for q in ws_responses.all_questions(conn):
-        entry, qtables = _question(conn, q, total, resp_by_id, group_of, review, dedupe, groups, quoter)
+        entry, qtables = _question(conn, q, total, resp_by_id, group_of, review, dedupe, groups, quoter, quality)
         questions.append(entry)
         tables += qtables
 
-    method, mtables = _method(conn, review, dedupe)
+    method, mtables = _method(conn, review, dedupe, questions)
     tables += mtables
     return {
         "consultation": consultation,
@@ -266,6 +274,7 @@ def summary_data(conn: sqlite3.Connection, *, redactor: Redactor | None | Litera
         "tables": tables,
         "quotes_available": quoter.available,
         "version": __version__,
+        "draft": [q["label"] for q in questions if q.get("status") == "draft"],
     }
 
 
@@ -279,6 +288,7 @@ def _question(
     dedupe: dict[int, sqlite3.Row],
     groups: dict[str, sqlite3.Row],
     quoter: _Quoter,
+    quality: QualitySettings,
 ) -> tuple[dict[str, Any], list[Table]]:
     qid = q["id"]
     label = _question_label(qid)
@@ -287,7 +297,6 @@ def _question(
     rows = ws_responses.responses(conn, qid)
     tables: list[Table] = []
     entry: dict[str, Any] = {"id": qid, "label": label, "text": q["text"], "kind": kind, "anchor": f"q-{_slug(qid)}"}
-    entry["notes"] = ws_runs.notes(conn, qid)
 
     option_of: dict[int, str] = {}
     if kind in ("closed", "hybrid"):
@@ -333,9 +342,32 @@ def _question(
         entry["free_text"] = {"answers": answered_text, "blank": total - answered_text}
         entry.update(_codes_section(conn, q, label, texts, option_of, options, review, dedupe, groups,
                                     resp_by_id, quoter, tables))
+        entry.update(_status(conn, qid, coded=entry["codes"] is not None, settings=quality))
         entry["campaigns"] = _campaigns(conn, qid, label, texts, dedupe, review, resp_by_id, quoter, tables)
         entry["non_substantive"] = _non_substantive(conn, qid, label, texts, dedupe, tables)
     return entry, tables
+
+
+def _status(conn: sqlite3.Connection, qid: str, *, coded: bool, settings: QualitySettings) -> dict[str, Any]:
+    """A question's findings are *checked* when the quality check (or a full review) meets the bar, else *draft*."""
+    if not coded:
+        return {"status": "draft", "quality": None}
+    result = ws_quality.assess(conn, qid, settings)
+    figures = None
+    if result.estimate is not None:
+        e = result.estimate
+        figures = {name: getattr(e, name) for name in ("precision", "recall", "f1")}
+    return {"status": result.status, "quality": {
+        "checked": result.checked, "sampled": result.sampled, "unreviewed": result.unreviewed,
+        "bar": settings.bar, "metric": METRIC_NAMES.get(settings.metric, settings.metric), "figures": figures,
+    }}
+
+
+METRIC_NAMES = {
+    "f1_lower": "the lower end of the F1 interval", "precision_lower": "the lower end of the precision interval",
+    "recall_lower": "the lower end of the recall interval", "exact_match_lower": "the lower end of the exact-match interval",
+    "f1": "F1", "precision": "precision", "recall": "recall", "exact_match": "exact match",
+}
 
 
 def _slug(text: str) -> str:
@@ -378,6 +410,11 @@ def _codes_for_question(
     return active, own, held
 
 
+def _confirmed(conn: sqlite3.Connection, qid: str) -> dict[int, set[str]]:
+    """Each answer's codes a person decided (on it, or on the answer it copies)."""
+    return {rid: set(c) for rid, c in ws_codes.final_codes(conn, question_id=qid, confirmed=True).items()}
+
+
 def _codes_section(
     conn: sqlite3.Connection, q: sqlite3.Row, label: str, texts: dict[int, sqlite3.Row], option_of: dict[int, str],
     options: list[str], review: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row], groups: dict[str, sqlite3.Row],
@@ -415,11 +452,18 @@ def _codes_section(
         tables.append(t)
         out["codes"] = {"table": t, "coded": len(held), "uncoded": answered - len(held)}
         used: set[int] = set()
+        confirmed = _confirmed(conn, qid)
         for c in ranked:
             if counts.get(c["id"], 0) == 0 or c["builtin"]:
                 continue
-            quotes = _code_quotes(c["id"], own, texts, review, dedupe, groups, resp_by_id, quoter, used)
-            out["quotes_by_code"].append({"label": c["label"], "count": counts[c["id"]], "quotes": quotes})
+            # Quotes come from answers a person confirmed make this point, when there are any.
+            sure = {rid: codes for rid, codes in own.items() if c["id"] in confirmed.get(rid, ())}
+            quotes = _code_quotes(c["id"], sure, texts, review, dedupe, groups, resp_by_id, quoter, used)
+            is_confirmed = bool(quotes)
+            if not quotes:
+                quotes = _code_quotes(c["id"], own, texts, review, dedupe, groups, resp_by_id, quoter, used)
+            out["quotes_by_code"].append({"label": c["label"], "count": counts[c["id"]], "quotes": quotes,
+                                          "confirmed": is_confirmed})
         out["themes"] = _themes(conn, qid, label, answered, resp_by_id, review, quoter, tables, with_quotes=False)
         return out
     if ranked_codes:
@@ -624,7 +668,8 @@ EVALUATION_FIGURES = (
 
 
 def _method(
-    conn: sqlite3.Connection, review: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row]
+    conn: sqlite3.Connection, review: dict[int, sqlite3.Row], dedupe: dict[int, sqlite3.Row],
+    questions: list[dict[str, Any]],
 ) -> tuple[dict[str, Any], list[Table]]:
     tables: list[Table] = []
     run = ws_runs.latest_run(conn)
@@ -678,7 +723,22 @@ def _method(
         t_eval.rows.append(row)
     models = EmbeddingCache(conn).models()
     coders = [describe_coder(v) for v in ws_codes.coder_versions(conn)]
-    tables += [t_settings, t_dedupe_rules, t_kinds, t_review, t_eval]
+    t_quality = Table("method-quality-check", "Quality check: the model's codes of answers nobody reviewed, against"
+                      " people's blind coding of a random sample (95% intervals)",
+                      ["Question", "Status", "Sample coded by people", "Precision", "Recall", "F1"],
+                      ["text", "text", "text", "text", "text", "text"])
+    for q in questions:
+        if "status" not in q:
+            continue
+        qq = q.get("quality")
+        if qq is None:
+            t_quality.rows.append([q["label"], q["status"], "not coded against a codebook", None, None, None])
+            continue
+        figs = qq["figures"] or {}
+        t_quality.rows.append([q["label"], q["status"], f"{qq['checked']:,} of {qq['sampled']:,}",
+                               *(_interval(figs.get(k)) for k in ("precision", "recall", "f1"))])
+    quality = ws_runs.settings(conn).quality
+    tables += [t_settings, t_dedupe_rules, t_kinds, t_review, t_quality, t_eval]
     method = {
         "version": run["version"] if run else __version__,
         "input_hash": run["input_hash"] if run else None,
@@ -693,8 +753,18 @@ def _method(
         "reviewed": reviewed,
         "text_answers": text_answers,
         "withdrawn": {"answers": withdrawn_answers, "respondents": withdrawn_respondents},
+        "quality": t_quality,
+        "quality_bar": f"{METRIC_NAMES.get(quality.metric, quality.metric)} at least {quality.bar:g}",
+        "quality_method": QUALITY_METHOD,
     }
     return method, tables
+
+
+def _interval(i: Any) -> str | None:
+    """An estimate with its interval, e.g. ``0.82 (0.78 to 0.86)``; None when there is none."""
+    if i is None or math.isnan(i.estimate):
+        return None
+    return f"{i.estimate:.2f} ({i.lower:.2f} to {i.upper:.2f})"
 
 
 def describe_coder(version: str) -> str:
@@ -856,11 +926,15 @@ def write_summary(conn: sqlite3.Connection, path: str | Path) -> Path:
     return path
 
 
-def render(outdir_or_conn: str | Path | sqlite3.Connection, fmt: str = "html", out: str | Path | None = None) -> Path:
+def render(
+    outdir_or_conn: str | Path | sqlite3.Connection, fmt: str = "html", out: str | Path | None = None, *,
+    final: bool = False,
+) -> Path:
     """Render the summary of a workspace as ``html``, ``md``, ``xlsx`` or ``csv`` (a folder of files).
 
     By default the output goes beside ``consult.db``: ``summary.html``,
-    ``summary.md``, ``summary.xlsx`` or the folder ``summary-csv/``.
+    ``summary.md``, ``summary.xlsx`` or the folder ``summary-csv/``. With
+    ``final``, it refuses (writing nothing) while any question is still a draft.
     """
     fmt = fmt.lower().lstrip(".")
     if fmt == "markdown":
@@ -877,6 +951,11 @@ def render(outdir_or_conn: str | Path | sqlite3.Connection, fmt: str = "html", o
     finally:
         if close:
             conn.close()
+    if final and data["draft"]:
+        raise ConsultError(
+            f"not final: {', '.join(data['draft'])} {'is' if len(data['draft']) == 1 else 'are'} still a draft (the"
+            " quality check has not met its bar); code the quality-check answers in `consult review`, then render"
+            " again (without --final for a draft)")
     if fmt == "html":
         atomic_write_text(target, render_html(data))
     elif fmt == "md":

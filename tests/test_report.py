@@ -321,7 +321,8 @@ def test_non_substantive_counted_by_reason_and_themes_when_no_codes(data):
     quotes = {i["label"]: i["quotes"] for i in themes["items"]}
     # R5 never answered the consent question, so "Training for advocates" is not quoted.
     assert quotes["Theme 1: advocates / training / funding"] == ["Funding for advocates"]
-    assert q2["notes"] == ["Few answers: themes are tentative."]
+    # Notes from the stages are for the run log, never the publication.
+    assert "notes" not in q2 and "tentative" not in render_html(data)
 
 
 def test_coders_are_described_for_readers() -> None:
@@ -361,7 +362,7 @@ def test_empty_workspace_renders_every_format(tmp_path):
     assert "Themes have not been found for this question yet" in html
     assert "have not been checked against a set coded by people" in html
     md = render(ws, "md").read_text(encoding="utf-8")
-    assert md.startswith("# Summary of responses: A small test consultation\n")
+    assert md.startswith("# Draft: Summary of responses: A small test consultation\n")
     assert "Themes have not been found for this question yet" in md
     assert render(ws, "xlsx").stat().st_size > 0
     assert (render(ws, "csv") / "q1-answers.csv").is_file()

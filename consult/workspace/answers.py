@@ -359,6 +359,7 @@ def review_queue(conn: sqlite3.Connection, question_id: str, k: int = 20, *, poo
     """
     f = AnswerFilter(question_id=question_id, unreviewed=True)
     where, params = f.where()
+    where += " AND NOT EXISTS (SELECT 1 FROM quality_samples q WHERE q.response_id = r.id)"  # kept random
     rows = [dict(r) for r in conn.execute(
         "SELECT r.id, r.text, MAX(g.confidence) AS top_confidence FROM responses r"
         f" LEFT JOIN suggestions g ON g.response_id = r.id WHERE {where}"
@@ -449,12 +450,14 @@ def update_answer(
     quote: bool | None = None,
     redactions: Sequence[Sequence[int]] | None = None,
     revert_to_model: bool = False,
+    quality_check: bool = False,
 ) -> AnswerState:
     """Change an answer's codes, reviewed flag, quote flag and/or redactions; return its new state.
 
     Codes become the answer's decision when they differ from its current final
     codes (or it was already decided), and when the answer is marked reviewed. Nothing changes, and no event is
-    written, when the values are already there.
+    written, when the values are already there. With ``quality_check`` the codes were given without seeing the
+    model's (the quality check): they always become the decision, and the answer counts as checked.
     """
     reviewer = check_reviewer(reviewer)
     with transaction(conn):
@@ -467,6 +470,8 @@ def update_answer(
             raise VersionConflict("answer", response_id, int(expected_version), state, state.reviewer)
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
+        if quality_check and reviewed is None:
+            reviewed = True  # coding an answer blind is reading and deciding it
         if state.stale:
             # Looked at again after its text changed: the work done on the old text is left behind.
             before["text_changed"], after["text_changed"] = True, False
@@ -478,7 +483,7 @@ def update_answer(
         elif codes is not None:
             new = sorted(set(codes))
             _check_codes(conn, state.question_id, new)
-            if new != state.final_codes or (state.decided and new != state.human_codes):
+            if new != state.final_codes or (state.decided and new != state.human_codes) or quality_check:
                 decided, human = True, new
                 before.update(decided=state.decided, codes=state.final_codes)
                 after.update(decided=True, codes=new)
@@ -522,6 +527,10 @@ def update_answer(
         action = "revert" if revert_to_model and "decided" in after and "codes" not in after else "+".join(
             k for k in ("codes", "reviewed", "quote", "redactions") if k in after and before.get(k) != after[k]
         ) or "recheck"
+        if quality_check:
+            # Coded without seeing the model's codes: this answer now tests them (and is not trained on).
+            conn.execute("UPDATE quality_samples SET checked = ?, checked_by = ? WHERE response_id = ?",
+                         (at, reviewer, response_id))
         log_event(conn, reviewer, "answer", response_id, action, before, after)
         new_state = answer_state(conn, response_id)
         assert new_state is not None
@@ -618,10 +627,16 @@ def review_states(conn: sqlite3.Connection) -> dict[int, sqlite3.Row]:
 
 
 def decided_answers(conn: sqlite3.Connection, question_id: str) -> list[tuple[int, str, set[str]]]:
-    """A question's answers whose codes a person decided, with their text and codes (the training data)."""
+    """A question's answers whose codes a person decided, with their text and codes: the training data.
+
+    Answers people coded blind for the quality check are left out, so the model's codes of them stay an
+    honest test.
+    """
     rows = conn.execute(
         "SELECT r.id, r.text FROM responses r JOIN decisions d ON d.response_id = r.id"
-        " WHERE r.question_id = ? AND trim(coalesce(r.text, '')) != '' ORDER BY r.id",
+        " WHERE r.question_id = ? AND trim(coalesce(r.text, '')) != ''"
+        " AND NOT EXISTS (SELECT 1 FROM quality_samples q WHERE q.response_id = r.id AND q.checked IS NOT NULL)"
+        " ORDER BY r.id",
         (question_id,),
     ).fetchall()
     codes: dict[int, set[str]] = {r["id"]: set() for r in rows}

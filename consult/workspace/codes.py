@@ -123,6 +123,31 @@ def suggestions_of(conn: sqlite3.Connection, response_ids: Sequence[int]) -> lis
         list(response_ids))]
 
 
+def model_codes(conn: sqlite3.Connection, response_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The model's own codes of these answers (whatever people decided), as the active codes they map to."""
+    out: dict[int, set[str]] = {int(r): set() for r in response_ids}
+    for r in select_in(
+        conn, "SELECT s.response_id, t.target FROM suggestions s JOIN responses r ON r.id = s.response_id"
+        " JOIN code_targets t ON t.question_id = r.question_id AND t.code_id = s.code_id"
+        " WHERE s.response_id IN ({marks})", list(out)):
+        out[r[0]].add(r[1])
+    return out
+
+
+def person_codes(conn: sqlite3.Connection, response_ids: Sequence[int]) -> dict[int, set[str]]:
+    """A person's current decision on each of these answers that has one, as the active codes they map to."""
+    out: dict[int, set[str]] = {}
+    for r in select_in(
+        conn, "SELECT d.response_id, t.target FROM decisions d JOIN responses r ON r.id = d.response_id"
+        " LEFT JOIN human_codes h ON h.response_id = d.response_id"
+        " LEFT JOIN code_targets t ON t.question_id = r.question_id AND t.code_id = h.code_id"
+        " WHERE d.response_id IN ({marks})", list(response_ids)):
+        codes = out.setdefault(r[0], set())
+        if r[1] is not None:
+            codes.add(r[1])
+    return out
+
+
 def coder_versions(conn: sqlite3.Connection) -> list[str]:
     """The model versions that made the suggestions in the workspace."""
     return [r[0] for r in conn.execute("SELECT DISTINCT model_version FROM suggestions ORDER BY model_version")]
@@ -132,15 +157,18 @@ def coder_versions(conn: sqlite3.Connection) -> list[str]:
 
 
 def final_codes(
-    conn: sqlite3.Connection, *, question_id: str | None = None, response_ids: Sequence[int] | None = None
+    conn: sqlite3.Connection, *, question_id: str | None = None, response_ids: Sequence[int] | None = None,
+    confirmed: bool = False,
 ) -> dict[int, dict[str, float]]:
     """Final codes (code -> confidence) of the answers of a question, or of the given answers.
 
+    With ``confirmed``, only codes a person decided (on the answer, or on the answer it copies).
     Answers with no final code are left out.
     """
     out: dict[int, dict[str, float]] = defaultdict(dict)
     for r in _final_rows(conn, question_id, response_ids):
-        out[r["response_id"]][r["code_id"]] = float(r["confidence"])
+        if not confirmed or r["source"] == "person":
+            out[r["response_id"]][r["code_id"]] = float(r["confidence"])
     return dict(out)
 
 

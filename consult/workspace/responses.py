@@ -15,7 +15,7 @@ from consult.workspace.db import now, one, text_hash, transaction
 from consult.workspace.events import log_event
 
 # Tables whose rows hang off a response and belong to the machine stages, and those holding human work.
-MACHINE_TABLES = ("response_dedupe", "response_themes", "theme_quotes", "suggestions")
+MACHINE_TABLES = ("response_dedupe", "response_themes", "theme_quotes", "suggestions", "quality_samples")
 HUMAN_TABLES = ("review_state", "human_codes", "dedupe_overrides")
 INGEST_CHUNK = 20_000  # answers written per statement batch (progress is shown between batches)
 

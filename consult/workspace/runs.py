@@ -88,3 +88,19 @@ def add_evaluation(conn: sqlite3.Connection, gold_file: str, figures: dict[str, 
 
 def evaluations(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute("SELECT * FROM evaluations ORDER BY at, id").fetchall()
+
+
+def settings(conn: sqlite3.Connection) -> Any:
+    """The effective settings of the latest run (defaults if none was recorded), as :class:`Settings`."""
+    from consult.settings import Settings
+
+    run = latest_run(conn)
+    try:
+        stored = json.loads(run["settings_json"]) if run else {}
+    except json.JSONDecodeError:
+        stored = {}
+    effective = stored.get("effective") if isinstance(stored, dict) else None
+    try:
+        return Settings.from_tables(effective if isinstance(effective, dict) else {})
+    except ConsultError:  # settings recorded by another version of consult: report with the defaults
+        return Settings()

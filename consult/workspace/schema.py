@@ -341,6 +341,29 @@ MIGRATIONS: list[str] = [
         JOIN code_targets t ON t.question_id = b.question_id AND t.code_id = o.code_id
         GROUP BY b.response_id, b.question_id, t.target, b.via;
     """,
+    # 5 -> 6: the quality check: a random sample of model-coded answers that people code blind, and
+    # the estimates made from it, per run.
+    """
+    CREATE TABLE quality_samples (
+        question_id TEXT NOT NULL REFERENCES questions(id),
+        response_id INTEGER NOT NULL REFERENCES responses(id),
+        position INTEGER NOT NULL,  -- the order reviewers check them in (any first part is a random sample)
+        census INTEGER NOT NULL DEFAULT 0,  -- taken with certainty (a campaign's answer), not drawn at random
+        weight REAL NOT NULL DEFAULT 1,  -- the respondents' answers it stands for
+        drawn TEXT NOT NULL,
+        checked TEXT,  -- when a person coded it blind (without seeing the model's codes), and who
+        checked_by TEXT,
+        PRIMARY KEY (question_id, response_id)
+    );
+    CREATE INDEX quality_samples_response ON quality_samples(response_id);
+    CREATE TABLE quality_estimates (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        question_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('draft', 'checked')),
+        figures_json TEXT NOT NULL,
+        PRIMARY KEY (run_id, question_id)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
