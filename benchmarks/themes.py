@@ -7,6 +7,15 @@ Reads a CSV with columns ``text`` and ``category``, embeds the texts (cached in
 /tmp/consult-cache/embeddings.sqlite), finds themes without being told the
 number of categories and prints one JSON line: nmi, ari, n_themes,
 outlier_share, embed_seconds, cluster_seconds, texts_per_second, machine.
+
+Label quality: ``label_similarity`` is the mean cosine similarity (same
+embedding model) between each theme's label and the human name of the theme's
+majority category (``card_arrival`` -> "card arrival"); ``distinct_labels`` is
+the share of themes whose label no other theme has (case-insensitive).
+
+``--text-column``/``--category-column`` read other files (without a category
+column only the unsupervised figures are printed); ``--show-labels`` writes
+each theme's size, label and description to stderr for reading.
 ``--scale N`` also times theme discovery on N vectors made by tiling the real
 embeddings with small seeded noise.
 """
@@ -17,6 +26,7 @@ import argparse
 import json
 import os
 import sqlite3
+import sys
 import time
 from pathlib import Path
 
@@ -24,12 +34,35 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from consult.embed import Embedder, EmbeddingCache, embed_cached, text_hash
+from consult.embed import Embedder, EmbeddingCache, embed_cached, normalize_rows, text_hash
 from consult.themes import ThemeFinder
 from _machine import machine  # benchmarks/ is on sys.path when a script here is run
 
 CACHE = Path("/tmp/consult-cache")
 
+
+def majority_name(categories: np.ndarray) -> str:
+    """The most common category among a theme's members, as words (``card_arrival`` -> "card arrival")."""
+    values, counts = np.unique(categories, return_counts=True)
+    return str(values[np.argmax(counts)]).replace("_", " ")
+
+
+def label_similarity(labels: list[str], names: list[str], embedder: Embedder) -> float:
+    """Mean cosine similarity between each label and the matching human name."""
+    if not labels:
+        return float("nan")
+    a = normalize_rows(embedder.embed(labels))
+    b = normalize_rows(embedder.embed(names))
+    return float((a * b).sum(1).mean())
+
+
+def distinct_share(labels: list[str]) -> float:
+    """Share of labels that no other label repeats (case-insensitive)."""
+    if not labels:
+        return float("nan")
+    keys = [" ".join(label.lower().split()) for label in labels]
+    counts = {k: keys.count(k) for k in keys}
+    return sum(counts[k] == 1 for k in keys) / len(keys)
 
 
 def main() -> None:
@@ -39,11 +72,15 @@ def main() -> None:
     ap.add_argument("--max-themes", type=int, default=150)
     ap.add_argument("--random-state", type=int, default=42)
     ap.add_argument("--scale", type=int, default=0, help="also time clustering on N tiled vectors")
+    ap.add_argument("--text-column", default="text")
+    ap.add_argument("--category-column", default="category")
+    ap.add_argument("--show-labels", action="store_true", help="write each theme's label to stderr")
     args = ap.parse_args()
 
-    df = pd.read_csv(args.csv)
-    texts = df["text"].astype(str).tolist()
-    truth = df["category"].astype(str).to_numpy()
+    df = pd.read_csv(args.csv, dtype=str, keep_default_na=False)
+    df = df[df[args.text_column].str.strip() != ""]
+    texts = df[args.text_column].astype(str).tolist()
+    truth = df[args.category_column].astype(str).to_numpy() if args.category_column in df else None
 
     CACHE.mkdir(parents=True, exist_ok=True)
     embedder = Embedder(show_progress=False)
@@ -60,13 +97,13 @@ def main() -> None:
     cluster_seconds = time.perf_counter() - t0
     cluster_cpu = time.process_time() - c0
 
+    labels = [t.label for t in result.themes]
     out = {
         "data": str(args.csv),
+        "column": args.text_column,
         "n_texts": len(texts),
-        "n_categories": int(len(set(truth))),
-        "nmi": round(float(normalized_mutual_info_score(truth, result.labels)), 4),
-        "ari": round(float(adjusted_rand_score(truth, result.labels)), 4),
         "n_themes": result.n_themes,
+        "distinct_labels": round(distinct_share(labels), 4),
         "outlier_share": round(len(result.unclustered) / max(len(texts), 1), 4),
         "embed_seconds": round(embed_seconds, 2),
         "embedded_now": n_embedded,
@@ -78,6 +115,16 @@ def main() -> None:
         "load_average": os.getloadavg()[0],
         "machine": machine(),
     }
+    if truth is not None:
+        out["n_categories"] = int(len(set(truth)))
+        out["nmi"] = round(float(normalized_mutual_info_score(truth, result.labels)), 4)
+        out["ari"] = round(float(adjusted_rand_score(truth, result.labels)), 4)
+        names = [majority_name(truth[t.members]) for t in result.themes]
+        out["label_similarity"] = round(label_similarity(labels, names, embedder), 4)
+    if args.show_labels:
+        for t in result.themes:
+            desc = getattr(t, "description", "")
+            print(f"{t.size:7.0f}  {t.label:40s}  {desc}", file=sys.stderr)
     if args.scale:
         rng = np.random.default_rng(args.random_state)
         reps = -(-args.scale // len(texts))
