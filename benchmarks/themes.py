@@ -15,7 +15,8 @@ the share of themes whose label no other theme has (case-insensitive).
 
 ``--text-column``/``--category-column`` read other files (without a category
 column only the unsupervised figures are printed); ``--show-labels`` writes
-each theme's size, label and description to stderr for reading.
+each theme's size, label, description and key terms to stderr for reading. Run it from the repository root with ``PYTHONPATH=.``
+to measure the working copy rather than the installed package.
 ``--scale N`` also times theme discovery on N vectors made by tiling the real
 embeddings with small seeded noise.
 """
@@ -39,6 +40,20 @@ from consult.themes import ThemeFinder
 from _machine import machine  # benchmarks/ is on sys.path when a script here is run
 
 CACHE = Path("/tmp/consult-cache")
+
+
+class TimedEncoder:
+    """The embedder as a ThemeFinder encoder, counting the texts it embeds and the time it takes."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder, self.seconds, self.n_texts = embedder, 0.0, 0
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        t0 = time.perf_counter()
+        out = self.embedder.embed(list(texts))
+        self.seconds += time.perf_counter() - t0
+        self.n_texts += len(texts)
+        return out
 
 
 def majority_name(categories: np.ndarray) -> str:
@@ -75,6 +90,7 @@ def main() -> None:
     ap.add_argument("--text-column", default="text")
     ap.add_argument("--category-column", default="category")
     ap.add_argument("--show-labels", action="store_true", help="write each theme's label to stderr")
+    ap.add_argument("--no-encoder", action="store_true", help="labels from word counts only")
     args = ap.parse_args()
 
     df = pd.read_csv(args.csv, dtype=str, keep_default_na=False)
@@ -91,9 +107,10 @@ def main() -> None:
     embed_seconds = time.perf_counter() - t0
     n_embedded = len(set(texts)) - cached_before
 
+    encoder = TimedEncoder(embedder)
     finder = ThemeFinder(args.min_themes, args.max_themes, random_state=args.random_state)
     t0, c0 = time.perf_counter(), time.process_time()
-    result = finder.fit(texts, emb)
+    result = finder.fit(texts, emb, encoder=None if args.no_encoder else encoder)
     cluster_seconds = time.perf_counter() - t0
     cluster_cpu = time.process_time() - c0
 
@@ -112,6 +129,9 @@ def main() -> None:
         "cluster_seconds": round(cluster_seconds, 2),
         # CPU seconds of this process (all threads): shows when a shared machine slowed the wall time
         "cluster_cpu_seconds": round(cluster_cpu, 2),
+        # part of cluster_seconds spent embedding candidate phrases and sentences for labels
+        "label_encode_seconds": round(encoder.seconds, 2),
+        "label_encoded_texts": encoder.n_texts,
         "load_average": os.getloadavg()[0],
         "machine": machine(),
     }
@@ -123,8 +143,7 @@ def main() -> None:
         out["label_similarity"] = round(label_similarity(labels, names, embedder), 4)
     if args.show_labels:
         for t in result.themes:
-            desc = getattr(t, "description", "")
-            print(f"{t.size:7.0f}  {t.label:40s}  {desc}", file=sys.stderr)
+            print(f"{t.size:7.0f}  {t.label:40s}  {t.description}  [{'; '.join(t.terms[:5])}]", file=sys.stderr)
     if args.scale:
         rng = np.random.default_rng(args.random_state)
         reps = -(-args.scale // len(texts))
@@ -133,7 +152,7 @@ def main() -> None:
         big_texts = (texts * reps)[: args.scale]
         scale_finder = ThemeFinder(args.min_themes, args.max_themes, random_state=args.random_state)
         t0, c0 = time.perf_counter(), time.process_time()
-        big_result = scale_finder.fit(big_texts, big)
+        big_result = scale_finder.fit(big_texts, big, encoder=None if args.no_encoder else encoder)
         out["scale_n"] = args.scale
         out["scale_cluster_seconds"] = round(time.perf_counter() - t0, 2)
         out["scale_cluster_cpu_seconds"] = round(time.process_time() - c0, 2)
