@@ -13,9 +13,13 @@ embedding model) between each theme's label and the human name of the theme's
 majority category (``card_arrival`` -> "card arrival"); ``distinct_labels`` is
 the share of themes whose label no other theme has (case-insensitive).
 
+It also drafts a codebook from the themes (``codebook_codes``, and
+``codebook_merged``: themes merged into another's code).
+
 ``--text-column``/``--category-column`` read other files (without a category
 column only the unsupervised figures are printed); ``--show-labels`` writes
-each theme's size, label, description and key terms to stderr for reading. Run it from the repository root with ``PYTHONPATH=.``
+each theme's size, label, description and key terms, and the draft codebook,
+to stderr for reading. Run it from the repository root with ``PYTHONPATH=.``
 to measure the working copy rather than the installed package.
 ``--scale N`` also times theme discovery on N vectors made by tiling the real
 embeddings with small seeded noise.
@@ -33,10 +37,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from consult.embed import Embedder, EmbeddingCache, embed_cached, normalize_rows, text_hash
-from consult.themes import ThemeFinder
+from consult.themes import ThemeFinder, propose_codebook
 from _machine import machine  # benchmarks/ is on sys.path when a script here is run
 
 CACHE = Path("/tmp/consult-cache")
@@ -141,9 +146,15 @@ def main() -> None:
         out["ari"] = round(float(adjusted_rand_score(truth, result.labels)), 4)
         names = [majority_name(truth[t.members]) for t in result.themes]
         out["label_similarity"] = round(label_similarity(labels, names, embedder), 4)
+    t0 = time.perf_counter()
+    draft = propose_codebook("q", texts, emb, result.labels, encoder=None if args.no_encoder else encoder)
+    out["codebook_seconds"] = round(time.perf_counter() - t0, 2)
+    out["codebook_codes"] = len(draft.codebook["codes"])
+    out["codebook_merged"] = draft.n_merged
     if args.show_labels:
         for t in result.themes:
             print(f"{t.size:7.0f}  {t.label:40s}  {t.description}  [{'; '.join(t.terms[:5])}]", file=sys.stderr)
+        print(yaml.safe_dump(draft.codebook, sort_keys=False, width=120, allow_unicode=True), file=sys.stderr)
     if args.scale:
         rng = np.random.default_rng(args.random_state)
         reps = -(-args.scale // len(texts))

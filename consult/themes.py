@@ -28,7 +28,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -478,15 +478,17 @@ _NOT_STOP = {
     "sincere", "system", "thick", "thin", "top",
 }
 _CONTRACTIONS = """
-aren't can't could've couldn't didn't doesn't don't hadn't hasn't haven't he'd he's i'd i'll i'm i've isn't it'd
-it'll it's let's might've must've mustn't shan't she'd she's should've shouldn't that's there's they'd they'll they're they've wasn't
-we'd we'll we're we've weren't what's who's won't would've wouldn't you'd you'll you're you've
-arent couldnt couldve didnt doesnt dont hadnt havent im isnt ive mustnt shouldnt shouldve thats theres theyre theyve wasnt
-weve werent wont wouldnt wouldve youre youve
+aren't can't could've couldn't didn't doesn't don't hadn't hasn't haven't he'd he's i'd i'll i'm i've isn't
+it'd it'll it's let's might've must've mustn't shan't she'd she's should've shouldn't that's there's they'd
+they'll they're they've wasn't we'd we'll we're we've weren't what's where's who'd who'll who's who've won't
+would've wouldn't you'd you'll you're you've
+arent couldnt couldve didnt doesnt dont hadnt havent im isnt ive mustnt shouldnt shouldve thats theres theyre
+theyve wasnt weve werent wont wouldnt wouldve youre youve
 """.split()
 _FILLERS = """
-able actually bit certainly definitely did does doing feel felt gets getting got guess having just know
-like lot lots maybe ok okay probably quite really said say says sure thing things think thought yeah yes
+able actually basically bit certainly definitely did does doing feel felt frankly genuinely gets getting got
+guess having honestly just know like literally lot lots maybe obviously ok okay probably quite really said say
+says sure thing things think thought yeah yes
 """.split()
 
 
@@ -515,6 +517,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 LABEL_WORDS = (2, 6)
 DESCRIPTION_WORDS = 25
+EXAMPLE_WORDS = 20
 
 
 @dataclass
@@ -620,7 +623,8 @@ def _encode(encoder: Encoder, texts: list[str], dim: int) -> np.ndarray:
     vecs = np.asarray(encoder(texts), dtype=np.float32)
     if vecs.shape != (len(texts), dim):
         raise ConsultError(
-            f"the encoder gave vectors of shape {vecs.shape} for {len(texts)} texts; the answers' embeddings have {dim} dimensions"
+            f"the encoder gave vectors of shape {vecs.shape} for {len(texts)} texts;"
+            f" the answers' embeddings have {dim} dimensions"
         )
     return _normalize(vecs)
 
@@ -840,7 +844,9 @@ def _distinct_terms(keys: list[str], n: int) -> list[str]:
     return out
 
 
-def _mmr_terms(keys: list[str], vecs: np.ndarray | None, centre: np.ndarray, n: int, diversity: float = 0.3) -> list[str]:
+def _mmr_terms(
+    keys: list[str], vecs: np.ndarray | None, centre: np.ndarray, n: int, diversity: float = 0.3
+) -> list[str]:
     """Up to ``n`` candidates close to the centre and unlike each other (maximal marginal relevance)."""
     if vecs is None or not keys:
         return []
@@ -880,7 +886,8 @@ _LEAD_IN = re.compile(
     r"|(?:in|from) (?:my|our) (?:view|opinion|experience)|(?:our|my) (?:view|position|experience) is(?: that)?"
     r"|the (?:reality|truth|fact) is(?: that)?|another thing is|what's more|equally|as well as that|alongside this"
     r"|i have to say|i suppose|i'm convinced|i am convinced|we are clear that|and another thing"
-    r"|i(?: strongly| really| do| would| very much| just|'d| 'd|’d)*"
+    r"|i(?: strongly| really| genuinely| honestly| truly| firmly| personally| also| still| do| would| very much"
+    r"| just|'d| 'd|’d)*"
     r" (?:agree|disagree|think|believe|feel|say|argue|suggest)(?: that)?"
     r"|as an? [^,.;:]{1,50}(?=,))\b[\s,.:;!-]*)+",
     re.IGNORECASE,
@@ -1025,30 +1032,227 @@ def slugify(text: str, fallback: str = "theme") -> str:
     return slug[:48].strip("-") or fallback
 
 
+class CodebookDraft(NamedTuple):
+    """A draft codebook (the YAML structure of docs/formats.md), the number of themes
+    merged into another theme's code, and the theme ids behind each code."""
+
+    codebook: dict[str, Any]
+    n_merged: int
+    groups: list[list[int]]
+
+
+def merge_themes(centres: np.ndarray, max_codes: int = 12, min_similarity: float = 0.8) -> np.ndarray:
+    """Which code each theme goes to: themes whose centres are alike (average cosine
+    similarity above ``min_similarity``) share one, and there are at most ``max_codes``.
+
+    Returns one group number per row of ``centres``, numbered in order of first theme.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    x = _normalize(np.asarray(centres, dtype=np.float64))
+    n = x.shape[0]
+    if max_codes < 1:
+        raise ConsultError(f"max_codes must be at least 1, not {max_codes}")
+    if n < 2:
+        return np.zeros(n, dtype=int)
+    dist = np.clip(1.0 - x @ x.T, 0.0, 2.0)
+    condensed = dist[np.triu_indices(n, 1)]
+    tree = linkage(condensed, method="average")
+    groups = fcluster(tree, 1.0 - min_similarity, criterion="distance")
+    if groups.max() > max_codes:
+        groups = fcluster(tree, max_codes, criterion="maxclust")
+    _, first = np.unique(groups, return_index=True)
+    order = {int(groups[i]): k for k, i in enumerate(sorted(first))}
+    return np.array([order[int(g)] for g in groups], dtype=int)
+
+
+def propose_codebook(
+    question_id: str,
+    texts: Sequence[str],
+    embeddings: np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    weights: Sequence[float] | np.ndarray | None = None,
+    *,
+    encoder: Encoder | None = None,
+    max_codes: int = 12,
+    merge_similarity: float = 0.8,
+    max_examples: int = 3,
+    n_candidates: int = 30,
+) -> CodebookDraft:
+    """A draft codebook from the themes of one question, of a size reviewers keep.
+
+    ``labels[i]`` is the theme of text ``i`` (-1: none), ``weights[i]`` the
+    respondents it stands for. Near themes are merged (:func:`merge_themes`);
+    each code is labelled afresh from its answers (:func:`describe_themes`),
+    described in a plain sentence and given up to ``max_examples`` examples:
+    single sentences of at most 20 words from different central answers.
+    """
+    texts = [str(t) for t in texts]
+    labels = np.asarray(labels, dtype=int)
+    emb = _normalize(np.asarray(embeddings, dtype=np.float32))
+    w = _weights(weights, len(texts))
+    if emb.ndim != 2 or emb.shape[0] != len(texts) or labels.shape != (len(texts),):
+        raise ConsultError(f"got {len(texts)} texts, {emb.shape[0]} embeddings and {labels.size} theme labels")
+    ids = sorted({int(t) for t in labels.tolist() if t >= 0})
+    if not ids:
+        return CodebookDraft({"question": question_id, "codes": []}, 0, [])
+    centres = np.stack([_centre(emb[labels == t], w[labels == t]) for t in ids])
+    group_of = merge_themes(centres, max_codes, merge_similarity)
+    groups = [[ids[i] for i in np.flatnonzero(group_of == g)] for g in range(int(group_of.max()) + 1)]
+    groups.sort(key=lambda g: (-float(w[np.isin(labels, g)].sum()), g[0]))
+    code_labels = np.full(len(texts), UNCLUSTERED, dtype=int)
+    for k, g in enumerate(groups):
+        code_labels[np.isin(labels, g)] = k
+    described, vocab = _describe(texts, emb, code_labels, w, encoder, 10, n_candidates, None)
+    members = {k: np.flatnonzero(code_labels == k) for k in range(len(groups))}
+    examples = _examples(texts, emb, members, {k: _centre(emb[m], w[m]) for k, m in members.items()},
+                         encoder, max_examples)
+    codes, used = [], {"other", "non-substantive"}
+    for k in range(len(groups)):
+        d = described[k]
+        codes.append(_code(d.label, code_description(d.description, vocab), examples[k], used))
+    return CodebookDraft({"question": question_id, "codes": codes}, len(ids) - len(groups), groups)
+
+
 def draft_codebook(
     result: ThemeResult, question_id: str, texts: Sequence[str], max_examples: int = 3
 ) -> dict[str, Any]:
-    """A draft codebook (the YAML format of docs/formats.md) for a reviewer to edit."""
-    codes = []
-    used: set[str] = {"other", "non-substantive"}
+    """A draft codebook from stored themes, one code per theme (no merging: see :func:`propose_codebook`).
+
+    ``texts`` holds at least the themes' quotes (``theme.quotes`` index it).
+    """
+    codes: list[dict[str, Any]] = []
+    used = {"other", "non-substantive"}
     for theme in result.themes:
-        base = slugify(theme.label)
-        code_id, i = base, 2
-        while code_id in used:
-            code_id, i = f"{base}-{i}", i + 1
-        used.add(code_id)
-        terms = ", ".join(theme.terms[:6])
-        codes.append(
-            {
-                "id": code_id,
-                "label": theme.label,
-                "description": f"Answers about: {terms}." if terms else "Answers like the examples.",
-                "examples": [str(texts[q]) for q in theme.quotes[:max_examples]],
-                "counter_examples": [],
-                "parent": None,
-            }
+        picked: list[str] = []
+        for q in theme.quotes:
+            sentence = next((s for s in split_sentences(texts[q]) if _fits_example(s)), None)
+            if sentence is not None and _add_example(picked, sentence) and len(picked) == max_examples:
+                break
+        sentence = theme.description or next(
+            (s for q in theme.quotes[:1] for s in split_sentences(texts[q])), ""
         )
+        codes.append(_code(theme.label, code_description(sentence), picked, used))
     return {"question": question_id, "codes": codes}
+
+
+def _code(label: str, description: str, examples: list[str], used: set[str]) -> dict[str, Any]:
+    base = slugify(label)
+    code_id, i = base, 2
+    while code_id in used:
+        code_id, i = f"{base}-{i}", i + 1
+    used.add(code_id)
+    return {
+        "id": code_id,
+        "label": label,
+        "description": description,
+        "examples": examples,
+        "counter_examples": [],
+        "parent": None,
+    }
+
+
+# A sentence starting with one of these, or whose second word is one of _VERBS, reads after "saying that".
+_SUBJECTS = frozenset(
+    "i we they it he she you there this these those that the a an my our their his her its your some many "
+    "most all every each no any more people everyone everybody nobody someone".split()
+)
+_VERBS = frozenset(
+    "is are was were be been has have had do does did can can't cannot could should shouldn't must would will "
+    "won't may might need needs needed want wants feel feels seem seems get gets got don't doesn't didn't isn't "
+    "aren't wasn't weren't".split()
+)
+
+
+def code_description(sentence: str, vocab: Any = None) -> str:
+    """A plain-sentence code description built from a theme's central sentence.
+
+    "Answers saying that ..." when the sentence reads as a statement, else
+    'Answers such as: "..."' (or 'Answers asking: "..."' for a question).
+    """
+    core = strip_lead_in(clean_sentence(sentence, DESCRIPTION_WORDS))
+    if not core:
+        return "Answers like the examples."
+    if core.endswith("?"):
+        return f'Answers asking: "{core}"'
+    words = core.split()
+    first = re.sub(r"[^\w']", "", words[0]).lower()
+    second = re.sub(r"[^\w']", "", words[1]).lower() if len(words) > 1 else ""
+    if len(words) < 3 or (first not in _SUBJECTS and second not in _VERBS):
+        return f'Answers such as: "{core}"'
+    head = words[0]
+    keep_case = head == "I" or head.startswith("I'") or any(c.isupper() for c in head[1:])
+    if not keep_case and vocab is not None and first not in STOP_WORDS:
+        keep_case = vocab.word(first)[:1].isupper()  # a name ("Ofsted said ...")
+    body = core if keep_case else core[:1].lower() + core[1:]
+    return f"Answers saying that {body}" + ("" if body[-1] in ".…!" else ".")
+
+
+def _fits_example(sentence: str) -> bool:
+    n = len(sentence.split())
+    return 3 <= n <= EXAMPLE_WORDS and not _MARKER.search(sentence)
+
+
+def _add_example(picked: list[str], sentence: str) -> bool:
+    text = strip_lead_in(clean_sentence(sentence, EXAMPLE_WORDS))
+    if not text or text.lower() in {p.lower() for p in picked}:
+        return False
+    picked.append(text)
+    return True
+
+
+def _examples(
+    texts: list[str], emb: np.ndarray, members: dict[int, np.ndarray], centres: dict[int, np.ndarray],
+    encoder: Encoder | None, k: int,
+) -> dict[int, list[str]]:
+    """Per group, up to ``k`` single-sentence examples of at most 20 words from different central answers.
+
+    With an encoder, the sentences nearest the centre (one per answer, no two alike);
+    without, the first short sentence of each of the central, mutually different answers.
+    """
+    candidates: dict[int, list[tuple[int, str]]] = {}
+    to_embed: list[str] = []
+    for t, m in members.items():
+        quotes = _mmr_quotes(emb, m, 4 * k) if len(m) else []
+        rows = []
+        for q in quotes:
+            sents = split_sentences(texts[q])
+            for sent in sents:
+                if _fits_example(sent):
+                    rows.append((q, sent))
+                    if encoder is not None and len(sents) > 1:
+                        to_embed.append(sent)
+                    if encoder is None:
+                        break
+        candidates[t] = rows
+    vec: dict[str, np.ndarray] = {}
+    if to_embed:
+        uniq = sorted(set(to_embed))
+        vec = dict(zip(uniq, _encode(encoder, uniq, emb.shape[1])))
+    out: dict[int, list[str]] = {}
+    for t, rows in candidates.items():
+        picked: list[str] = []
+        if encoder is None:
+            for _, sent in rows:
+                if _add_example(picked, sent) and len(picked) == k:
+                    break
+            out[t] = picked
+            continue
+        vecs = np.stack([vec.get(sent, emb[q]) for q, sent in rows]) if rows else np.zeros((0, emb.shape[1]))
+        sims = vecs @ centres[t]
+        used_answers: set[int] = set()
+        chosen: list[int] = []
+        for j in np.argsort(-sims, kind="stable").tolist():
+            q, sent = rows[j]
+            if q in used_answers or (chosen and float((vecs[chosen] @ vecs[j]).max()) > 0.9):
+                continue
+            if _add_example(picked, sent):
+                used_answers.add(q)
+                chosen.append(j)
+                if len(picked) == k:
+                    break
+        out[t] = picked
+    return out
 
 
 def themes_as_dict(result: ThemeResult) -> Mapping[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.metrics import adjusted_rand_score
 
+from consult.codebook import Codebook
 from consult.errors import ConsultError
 from consult.themes import (
     ThemeFinder,
@@ -212,19 +213,125 @@ def test_theme_split_weighted():
         theme_split(labels, closed[:2])
 
 
-def test_draft_codebook(data):
+def test_draft_codebook_from_stored_themes(data):
     texts, emb, _ = data
     result = ThemeFinder(min_themes=3, max_themes=12).fit(texts, emb)
     result.themes[1].label = result.themes[0].label  # force a clash of ids
     book = draft_codebook(result, "q1", texts)
+    Codebook.from_dict(book)
     assert book["question"] == "q1"
     ids = [c["id"] for c in book["codes"]]
     assert len(ids) == len(set(ids)) == result.n_themes
     assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", i) for i in ids)
     for code, theme in zip(book["codes"], result.themes):
         assert code["label"] == theme.label
-        assert code["examples"] == [texts[q] for q in theme.quotes[:3]]
-        assert theme.terms[0] in code["description"]
+        assert code["examples"] and all(e in texts for e in code["examples"])  # these quotes are one sentence
+        assert code["description"].startswith("Answers ") and "Answers about:" not in code["description"]
+
+
+def pairs_of_themes(n_pairs: int = 4, per: int = 12, dim: int = 24, seed: int = 5):
+    """2 * n_pairs themes; the two of a pair are near each other, pairs are far apart."""
+    rng = np.random.default_rng(seed)
+    topics = ["parking charges", "night staff", "waiting room", "discharge letters", "hospital food", "visiting hours"]
+    base = np.linalg.qr(rng.normal(size=(dim, dim)))[0][:n_pairs]  # orthogonal pair centres
+    texts, emb, labels = [], [], []
+    for p in range(n_pairs):
+        for half in range(2):
+            theme = 2 * p + half
+            offset = rng.normal(size=dim) * 0.08
+            for i in range(per):
+                texts.append(
+                    f"The {topics[p]} were a problem for us [redacted]. "
+                    f"It took {i + 2} weeks and nobody at the desk could explain to my family why the {topics[p]} "
+                    f"were handled this way at all. {'Fix' if half else 'Review'} the {topics[p]} soon."
+                )
+                emb.append(base[p] + offset + 0.05 * rng.normal(size=dim))
+                labels.append(theme)
+    return texts, np.array(emb, dtype=np.float32), np.array(labels)
+
+
+def test_propose_codebook_merges_near_themes():
+    from consult.themes import propose_codebook
+
+    texts, emb, labels = pairs_of_themes()
+    draft = propose_codebook("q1", texts, emb, labels)
+    assert draft.n_merged == 4
+    assert sorted(sorted(g) for g in draft.groups) == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    book = Codebook.from_dict(draft.codebook)
+    codes = [c for c in book if not c.builtin]
+    assert len(codes) == 4 and len({c.label for c in codes}) == 4
+    for code in codes:
+        assert code.description.startswith("Answers ") and "[" not in code.description
+        assert 1 <= len(code.examples) <= 3
+        for ex in code.examples:
+            # one point each: a single sentence of at most 20 words, no markers
+            assert len(ex.split()) <= 20 and "[" not in ex
+            assert len(re.findall(r"[.!?](\s|$)", ex)) == 1
+
+
+def test_propose_codebook_caps_the_number_of_codes():
+    from consult.themes import merge_themes, propose_codebook
+
+    texts, emb, labels = pairs_of_themes()
+    draft = propose_codebook("q1", texts, emb, labels, max_codes=3, merge_similarity=1.0)
+    assert len(draft.codebook["codes"]) == 3 and draft.n_merged == 5
+    assert sorted(t for g in draft.groups for t in g) == list(range(8))
+    apart = propose_codebook("q1", texts, emb, labels, merge_similarity=1.0)
+    assert apart.n_merged == 0 and len(apart.codebook["codes"]) == 8
+    Codebook.from_dict(apart.codebook)  # eight codes from four topics: ids and labels still distinct
+    assert merge_themes(np.eye(3), max_codes=12).tolist() == [0, 1, 2]
+    assert merge_themes(np.array([[1.0, 0.0], [0.99, 0.1], [0.0, 1.0]])).tolist() == [0, 0, 1]
+    with pytest.raises(ConsultError):
+        merge_themes(np.eye(3), max_codes=0)
+
+
+def test_propose_codebook_reproducible_and_empty():
+    from consult.themes import propose_codebook
+
+    texts, emb, labels = pairs_of_themes()
+    a = propose_codebook("q1", texts, emb, labels, encoder=_pair_encoder(emb, texts))
+    b = propose_codebook("q1", texts, emb, labels, encoder=_pair_encoder(emb, texts))
+    assert a == b
+    none = propose_codebook("q1", texts, emb, np.full(len(texts), -1))
+    assert none.codebook == {"question": "q1", "codes": []} and none.n_merged == 0
+
+
+def _pair_encoder(emb, texts):
+    """A fake encoder consistent with the planted embeddings: a text's vector is that of the answers it occurs in."""
+
+    def encode(items):
+        out = []
+        for item in items:
+            hits = [i for i, t in enumerate(texts) if item.lower() in t.lower()]
+            out.append(emb[hits].mean(0) if hits else np.ones(emb.shape[1]))
+        return np.array(out)
+
+    return encode
+
+
+def test_code_description_reads_as_a_sentence():
+    from consult.themes import code_description
+
+    assert code_description("I think children need an advocate they trust.") == (
+        "Answers saying that children need an advocate they trust."
+    )
+    assert code_description("Yes, the council should pay [redacted] for it") == (
+        "Answers saying that the council should pay for it."
+    )
+    assert code_description("Give children more time.") == 'Answers such as: "Give children more time."'
+    assert code_description("Why was my payment cancelled?") == 'Answers asking: "Why was my payment cancelled?"'
+    assert code_description("") == "Answers like the examples."
+    assert code_description("No comment.") == 'Answers such as: "No comment."'
+    assert code_description("The reality is that the council pays the advocate.") == (
+        "Answers saying that the council pays the advocate."
+    )
+    # no verb found where a subject would end: quoted rather than risk a broken sentence
+    assert code_description("Frankly, short contracts make organisations cautious.") == (
+        'Answers such as: "Short contracts make organisations cautious."'
+    )
+    assert code_description("As a parent, Every child should be told.") == (
+        "Answers saying that every child should be told."
+    )
 
 
 def test_slugify():
@@ -428,7 +535,10 @@ def test_labels_reproducible_with_encoder():
     texts, emb, _ = messy()
     a = ThemeFinder(min_themes=2, max_themes=8, random_state=3).fit(texts, emb, encoder=bag_encoder)
     b = ThemeFinder(min_themes=2, max_themes=8, random_state=3).fit(texts, emb, encoder=bag_encoder)
-    assert [(t.label, t.terms, t.description) for t in a.themes] == [(t.label, t.terms, t.description) for t in b.themes]
+    def named(result):
+        return [(t.label, t.terms, t.description) for t in result.themes]
+
+    assert named(a) == named(b)
 
 
 def test_stem_and_misspellings():
