@@ -64,6 +64,8 @@ Templates and personal additions
     lines (e-mail, phone, web), "Sent from my iPhone". What is left counts only
     if it has at least ``min_addition_words`` words (default 4) in all; it is
     kept as written so that what each person added can still be read.
+    :func:`campaign_labels` gives each campaign a short label that tells it
+    apart from the others.
 
 A group's canonical member is the one whose text is the most common in the
 group; it is kind ``unique`` (``campaign`` if the group is a campaign), its
@@ -103,6 +105,7 @@ __all__ = [
     "DedupeResult",
     "Deduplicator",
     "DuplicateGroup",
+    "campaign_labels",
     "find_duplicates",
     "non_substantive",
     "normalise",
@@ -1215,3 +1218,128 @@ def find_duplicates(
     """Classify every response; a shortcut for ``Deduplicator(**params).fit(...).result_``."""
     return Deduplicator(**params).fit(texts, ids=ids, overrides=overrides).result_
 
+
+# --------------------------------------------------------------------------
+# Campaign labels
+
+_STOPWORDS = frozenset(
+    "a about above after again against all also am an and any are as at be because been before being below "
+    "between both but by can could did do does doing down during each few for from further had has have having "
+    "he her here hers herself him himself his how i if in into is it its itself just let me more most my myself "
+    "no nor not now of off on once only or other our ours ourselves out over own same she should so some such "
+    "than that the their theirs them themselves then there these they this those through to too under until up "
+    "very was we were what when where which while who whom why will with would you your yours yourself "
+    "yourselves am im ive id its dont cannot must shall may might also us upon".split()
+)
+_OPEN_CLOSE = (("(", ")"), ("[", "]"), ("“", "”"))
+
+
+def _label_spans(sentence: str, max_words: int, min_words: int):
+    """Candidate phrases of a sentence: (words, bonus, text).
+
+    The bonus favours phrases that are whole clauses and do not cut a name
+    ("Department of | Education's proposed rule") in two.
+    """
+    toks = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", sentence)]
+    keys = [normalise(t).split() for _, _, t in toks]
+    opens = [a == 0 or (not keys[a - 1]) or toks[a - 1][2][-1] in ",;:)]”" or toks[a][2][0] in "([“"
+             for a in range(len(toks))]
+    capital = [t[2].lstrip(_STRIP)[:1].isupper() for t in toks]
+    linker = [t[2].strip(_STRIP).lower() in _ABBREVIATIONS_ALWAYS for t in toks]  # "e.g.", "i.e."
+    joins = [t[2] in ("of", "and", "for", "upon", "on", "the", "&") for t in toks]  # "Department of Education"
+    for a in range(len(toks)):
+        if not keys[a] or linker[a] or (keys[a][0] in _STOPWORDS and not opens[a]):
+            continue
+        words: list[str] = []
+        for b in range(a, len(toks)):
+            if not keys[b]:
+                break  # a dash or other bare punctuation separates clauses
+            words = words + keys[b]
+            if len(words) > max_words:
+                break
+            if len(words) < min_words or words[-1] in _STOPWORDS or linker[b]:
+                continue
+            text = sentence[toks[a][0] : toks[b][1]]
+            if any(text.count(o) != text.count(c) for o, c in _OPEN_CLOSE) or text.count('"') % 2:
+                continue
+            closes = b + 1 == len(toks) or opens[b + 1] or toks[b][2][-1] in ".!?"
+            bonus = 0.4 * opens[a] + 0.4 * closes
+            if not opens[a] and capital[a] and (capital[a - 1] or (a >= 2 and joins[a - 1] and capital[a - 2])):
+                bonus -= 1.5
+            if not closes and capital[b] and (capital[b + 1] or (b + 2 < len(toks) and joins[b + 1] and capital[b + 2])):
+                bonus -= 1.5
+            yield words, bonus, text
+
+
+def _tidy_label(phrase: str) -> str:
+    """A phrase without the punctuation that joined it to the rest of its sentence."""
+    text = phrase.lstrip("\"'“‘([{")
+    last = text.rsplit(" ", 1)[-1].lower().rstrip(",;:!?\"'”’)]}")
+    if last.endswith(".") and (last[:-1] in _ABBREVIATIONS or _DOTTED.fullmatch(last[:-1])):
+        text = text.rstrip(",;:!?\"'”’)]}")  # keep the stop of "U.S."
+    else:
+        text = text.rstrip(",;:.!?\"'”’)]}…")
+    if any(text.count(o) != text.count(c) for o, c in _OPEN_CLOSE):  # "(a) b" must keep its bracket
+        return phrase.rstrip(",;:")
+    return text
+
+
+def campaign_labels(templates: Sequence[str], max_words: int = 8, min_words: int = 3) -> list[str]:
+    """A short label for each campaign template: the phrase that sets it apart.
+
+    Each label is a phrase of ``min_words`` to ``max_words`` words copied from
+    its template, chosen for the words and word pairs that the other templates
+    do not use (weighted like TF-IDF: the fewer other templates share a word or
+    pair and the more often this one uses it, the more it counts), preferring
+    whole clauses and phrases that do not start or end on a small word. A label
+    is never a phrase of another template when such a phrase exists, so two
+    campaigns with the same opening get different labels; labels are always
+    distinct (a number in brackets is added if two templates leave no choice).
+    With one template, its most characteristic phrase is given. Deterministic.
+    """
+    if not isinstance(min_words, int) or not isinstance(max_words, int) or not 1 <= min_words <= max_words:
+        raise ConsultError(f"campaign labels need 1 <= min_words <= max_words, got {min_words} and {max_words}")
+    texts = ["" if t is None else str(t) for t in templates]
+    n = len(texts)
+    sentences = [split_sentences(t) for t in texts]
+    seqs = [normalise(t).split() for t in texts]
+    grams = []
+    df: Counter[str] = Counter()
+    for seq in seqs:
+        tf = Counter(seq) + Counter(" ".join(p) for p in zip(seq, seq[1:]))
+        grams.append(tf)
+        df.update(tf.keys())
+    scale = math.log((1 + n) / 2) if n > 1 else 0.0
+
+    def ranked(i: int, alone: bool) -> list[tuple[float, int, str, str]]:
+        tf = grams[i]
+
+        def weight(gram: str) -> float:
+            # 1 for a word or pair only this template uses, 0 for one they all use.
+            d = 1.0 if alone else math.log((1 + n) / (1 + df[gram])) / scale
+            return d * (1.0 + math.log(tf[gram])) if tf[gram] else 0.0
+
+        cands = []
+        for words, bonus, text in (c for s in sentences[i] for c in _label_spans(s, max_words, min_words)):
+            score = sum(weight(w) for w in words if w not in _STOPWORDS)
+            score += sum(0.5 * weight(f"{x} {y}") for x, y in zip(words, words[1:])
+                         if x not in _STOPWORDS or y not in _STOPWORDS)
+            score += bonus - 0.35 * len(words)
+            cands.append((-round(score, 9), len(cands), " ".join(words), text))
+        cands.sort()
+        return cands
+
+    padded = [f" {' '.join(seq)} " for seq in seqs]
+    labels: list[str] = []
+    for i in range(n):
+        cands = ranked(i, alone=scale == 0.0)
+        best = next((c for c in cands if all(f" {c[2]} " not in padded[j] for j in range(n) if j != i)), None)
+        if best is None and cands:  # every phrase is also another template's: say what it is about
+            best = ranked(i, alone=True)[0]
+        labels.append(_tidy_label(best[3]) if best else " ".join(texts[i].split()))
+    seen: set[str] = set()
+    for i, label in enumerate(labels):
+        if normalise(label) in seen:
+            labels[i] = f"{label} [{i + 1}]".strip()
+        seen.add(normalise(labels[i]))
+    return labels

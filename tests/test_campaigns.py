@@ -1,4 +1,4 @@
-"""Campaigns of real-style form letters: true personal-addition counts and full templates.
+"""Campaigns of real-style form letters: true personal-addition counts, full templates, labels.
 
 The letters in tests/fixtures/letters/letters.jsonl (written by
 make_letters.py there) are five campaigns whose members differ in salutation,
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from consult.dedupe import find_duplicates, normalise, split_sentences
+from consult.dedupe import campaign_labels, find_duplicates, normalise, split_sentences
 from consult.errors import ConsultError
 
 LETTERS = Path(__file__).resolve().parent / "fixtures" / "letters"
@@ -184,6 +184,50 @@ def test_short_additions_and_the_minimum():
     assert recs[-2].personal_addition == "I agree."
     with pytest.raises(ConsultError, match="min_addition_words"):
         find_duplicates(texts, min_addition_words=-1)
+
+
+# -- labels ----------------------------------------------------------------------------
+
+
+def test_same_opening_campaigns_get_different_labels_from_their_own_text():
+    for a, b in (("pslf-support", "pslf-oppose"), ("greenbelt-object", "active-travel-support")):
+        ta, tb = " ".join(TEMPLATES[a]), " ".join(TEMPLATES[b])
+        assert split_sentences(ta)[0] == split_sentences(tb)[0]  # the same opening
+        la, lb = campaign_labels([ta, tb])
+        assert la != lb
+        assert words(la) in words(ta) and words(la) not in words(tb)
+        assert words(lb) in words(tb) and words(lb) not in words(ta)
+        assert la in ta and lb in tb  # copied as written
+        for label in (la, lb):
+            assert 3 <= len(normalise(label).split()) <= 8
+
+
+def test_labels_of_the_fixture_campaigns(letters):
+    _, _, found = letters
+    names = sorted(found)
+    templates = [found[n][0].canonical_text for n in names]
+    labels = campaign_labels(templates)
+    assert len(set(map(normalise, labels))) == len(labels)
+    for i, label in enumerate(labels):
+        assert label in templates[i]
+        assert all(words(label) not in words(t) for j, t in enumerate(templates) if j != i)
+        assert 3 <= len(normalise(label).split()) <= 8
+    assert campaign_labels(templates) == labels  # deterministic
+    assert campaign_labels(templates[::-1]) == labels[::-1]
+
+
+def test_label_of_a_single_campaign_and_awkward_input():
+    template = " ".join(TEMPLATES["greenbelt-object"])
+    (label,) = campaign_labels([template])
+    assert label in template and 3 <= len(normalise(label).split()) <= 8
+    assert campaign_labels([]) == []
+    (short,) = campaign_labels(["Save our buses"], max_words=2, min_words=1)
+    assert short in "Save our buses" and len(short.split()) <= 2
+    twins = campaign_labels([template, template])
+    assert twins[0] != twins[1] and twins[0] in template
+    assert len(campaign_labels(["", "Keep the No. 42 bus running"])) == 2
+    with pytest.raises(ConsultError, match="min_words"):
+        campaign_labels([template], max_words=2, min_words=3)
 
 
 def test_copies_without_full_stops_are_copies():
