@@ -255,7 +255,7 @@ def split_sentences(text: str) -> list[str]:
 # Letter furniture: what a copy of a form letter carries besides its message
 
 _SALUTATION = re.compile(
-    r"(?:dear|hello|hi|hiya|hey|greetings|good\s+(?:morning|afternoon|evening|day)|attn|attention|fao)\b"
+    r"(?:dear|hello|hi|hiya|hey|greetings|good\s+(?:morning|afternoon|evening|day)|attn|attention|fao|annwyl|helo)\b"
     r"[^\n,:;!?]{0,80}?(?:[,:;!]+|$|(?=\s+(?:I|We|My|Our|As|Please)\s))"
     r"|to\s+whom\s+it\s+may\s+concern\b[\s,:;!.]*"
     r"|(?:sirs?|madam|sir\s*/\s*madam|sir\s+or\s+madam)\s*(?:[,:;!]+|$)",
@@ -266,6 +266,7 @@ _SIGN_OFF = re.compile(
     r"(?:\s+yours)?(?:\s+submitted)?"
     r"|(?:with\s+)?(?:(?:kind|kindest|best|warm|warmest|many)\s+)?(?:regards|wishes)"
     r"|all\s+the\s+best|best|cheers|take\s+care|in\s+solidarity|blessings|god\s+bless"
+    r"|(?:yr\s+eiddoch\s+)?yn\s+gywir|cofion(?:\s+(?:gorau|cynnes))?|diolch(?:\s+yn\s+fawr)?"  # Welsh
     r"|(?:with\s+|many\s+)?thanks(?:\s+(?:again|so\s+much|very\s+much|in\s+advance))?"
     r"|thank\s+you(?:\s+(?:again|so\s+much|very\s+much|kindly|in\s+advance))?"
     r"(?:\s+for\s+(?:your|the)\s+(?:time|consideration|attention|help|support)"
@@ -291,7 +292,8 @@ _STRIP = "\"'“”‘’()[]{}<>,.;:!?*–—-"
 _FURNITURE_START = re.compile(
     r"(?:dear|hello|hi|hiya|hey|greetings|good|attn|attention|fao|to|sirs?|madam|yours|very|sincerely|faithfully"
     r"|truly|respectfully|cordially|gratefully|with|kind|kindest|best|warm|warmest|many|regards|wishes|all|cheers"
-    r"|take|in|blessings|god|thanks|thank|sent|get|this|re|subject|ref|reference|our|your|cc)\b",
+    r"|take|in|blessings|god|thanks|thank|sent|get|this|re|subject|ref|reference|our|your|cc"
+    r"|annwyl|helo|yr|yn|cofion|diolch)\b",
     re.IGNORECASE,
 )
 

@@ -255,3 +255,17 @@ def test_the_canonical_member_can_have_an_addition():
     (camp,) = res.campaigns()
     assert camp.canonical_id == len(texts) - 1  # the shortest
     assert [r.personal_addition for r in res.records] == [""] * 10 + ["I am a nurse in Flint."]
+
+
+def test_welsh_letter_furniture_is_not_a_personal_addition():
+    template = ("Dylai eiriolaeth fod yn annibynnol ar yr awdurdod lleol bob amser. "
+                "Mae angen i blant ymddiried yn eu heiriolwr a gwybod ei fod yn gweithio iddyn nhw yn unig.")
+    letters = [
+        "Annwyl Syr/Fadam,\n\n" + template + "\n\nYn gywir,\nSiân Llewelyn\n12 Heol y Bont\nAberystwyth SY23 1AB",
+        "Annwyl Gyfeillion,\n\n" + template + "\n\nCofion gorau,\nDafydd ap Gwilym",
+        template + "\n\nYr eiddoch yn gywir, Elin Jones, Caerdydd CF10 3NQ",
+        "Annwyl Syr/Fadam,\n\n" + template + "\n\nMae fy mab wedi aros chwe mis am eiriolwr.\n\nDiolch,\nMair",
+    ]
+    recs = find_duplicates([template] * 10 + letters).records[10:]
+    assert [r.kind for r in recs] == ["campaign"] * 4
+    assert [r.personal_addition for r in recs] == ["", "", "", "Mae fy mab wedi aros chwe mis am eiriolwr."]
