@@ -50,9 +50,22 @@ How two answers are compared
     A group of at least ``min_campaign_size`` responses sharing a template of
     at least ``min_campaign_words`` words is reported as a campaign. Smaller
     groups, and groups of short common answers ("I agree with the proposals"),
-    are reported as exact or near duplicates. For every campaign member the
-    personal addition (the sentences that are not in the template) is kept so
-    that what each person added can still be read.
+    are reported as exact or near duplicates.
+
+Templates and personal additions
+    A campaign's template is made of the sentences found in at least half of
+    its members, leaving out salutations ("Dear Secretary Cardona,"),
+    sign-offs and everything signed under them. Sentences are split knowing
+    common abbreviations and initials ("the U.S. Department", "Dr. Patel",
+    "Jane A. Smith", "Site No. 14"). A member's personal addition (and a
+    near-duplicate's) is what it says outside the template, less the letter's
+    furniture: salutations, sign-offs, names, roles under a signature,
+    addresses, towns, ZIP codes and postcodes, dates, reference and contact
+    lines (e-mail, phone, web), "Sent from my iPhone". What is left counts only
+    if it has at least ``min_addition_words`` words (default 4) in all; it is
+    kept as written so that what each person added can still be read.
+    :func:`campaign_labels` gives each campaign a short label that tells it
+    apart from the others.
 
 A group's canonical member is the one whose text is the most common in the
 group; it is kind ``unique`` (``campaign`` if the group is a campaign), its
@@ -92,6 +105,7 @@ __all__ = [
     "DedupeResult",
     "Deduplicator",
     "DuplicateGroup",
+    "campaign_labels",
     "find_duplicates",
     "non_substantive",
     "normalise",
@@ -153,23 +167,203 @@ def normalise(text: str | None) -> str:
     return " ".join(_prepare(text).split())
 
 
+# A full stop after these words (lower-cased, without their last dot) does not
+# end a sentence unless the next word is one that typically starts one:
+# "the U.S. Department", "Dr. Patel", "Jane A. Smith", "at 7 p.m. that".
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms mx dr prof rev revd hon sen rep gov gen lt col capt cmdr maj sgt cpl adm cllr supt insp det fr br "
+    "sr jr esq messrs mme mlle pres st ste mt ft ave rd blvd ln ct pl sq hwy pkwy apt bldg dept univ assn govt "
+    "inc ltd co corp llc plc bros etc al jan feb mar apr jun jul aug sep sept oct nov dec tel ext".split()
+)
+# These never end a sentence.
+_ABBREVIATIONS_ALWAYS = frozenset("eg ie e.g i.e viz cf vs incl esp approx ca c.f n.b p.s ps w.r.t a.k.a aka".split())
+# These are abbreviations only before a number: "Site No. 14", "p. 5", "Vol. 2".
+_ABBREVIATIONS_NUMBERED = frozenset("no nos nr vol vols p pp para paras art sec ch chap fig figs".split())
+_ABBREVIATION_KIND = {w: 0 for w in _ABBREVIATIONS} | {w: 1 for w in _ABBREVIATIONS_NUMBERED}
+_ABBREVIATION_KIND |= {w: 2 for w in _ABBREVIATIONS_ALWAYS}
+_LONGEST_ABBREVIATION = 8  # characters, with an opening bracket or quote
+_DOTTED = re.compile(r"(?:[a-z]{1,3}\.)+[a-z]{1,3}")  # u.s, ph.d, a.m
+_NEXT_WORD = re.compile(r"[\"'“‘(\[]*(\w+)")
+_STARTERS = frozenset(
+    "the this that these those there their they then thus therefore however it its i we our us my me you your "
+    "he his she her in on at for from to as if when while where why what how who which please but and or so "
+    "also many most some all any each every no not nor a an one both yet after before since because although "
+    "though even without with only instead furthermore moreover finally first firstly secondly lastly thank "
+    "thanks let do does is are was were will would should can could must may might over under here now today "
+    "such other another".split()
+)
+
+
+def _joins(word: str, text: str, end: int) -> bool:
+    """Whether a full stop after ``word`` (lower-cased), followed by ``text[end:]``, is inside a sentence."""
+    word = word.lstrip("([{\"'“‘")
+    kind = _ABBREVIATION_KIND.get(word)
+    if kind is None:
+        if not ((len(word) == 1 and word.isalpha()) or ("." in word and _DOTTED.fullmatch(word))):
+            return False
+        kind = 0
+    if kind == 2:
+        return True
+    nxt = _NEXT_WORD.match(text, end)
+    if kind == 1:
+        return nxt is not None and nxt.group(1)[0].isdigit()
+    return nxt is None or not (nxt.group(1)[0].isupper() and nxt.group(1).lower() in _STARTERS)
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split ``text`` into sentences and paragraphs, keeping their original wording."""
+    """Split ``text`` into sentences and paragraphs, keeping their original wording.
+
+    Every line is a sentence of its own. A full stop is not a sentence end
+    inside a number ("3.5"), in an ellipsis ("wait... what") or after a common
+    abbreviation or initial ("U.S.", "Dr.", "Mr.", "e.g.", "i.e.", "No. 14",
+    "St. Louis", "Jane A. Smith", "7 p.m."), unless the next word is one that
+    usually starts a sentence ("... in the U.S. The law ...").
+    """
     out = []
     start = 0
+    n = len(text)
     for m in _SENTENCE_BREAK.finditer(text):
         end = m.end()
         mark = m.group()
-        # "3.5" and "e.g.x" are not breaks: a Latin stop must be followed by a space.
-        if end == len(text) or mark[-1].isspace() or not _HARD_BREAK.isdisjoint(mark):
-            s = text[start:end].strip()
-            if s:
-                out.append(s)
-            start = end
+        if end < n and _HARD_BREAK.isdisjoint(mark):
+            # "3.5" and "e.g.x" are not breaks: a Latin stop must be followed by a space.
+            if not mark[-1].isspace():
+                continue
+            if mark[0] == ".":
+                if mark.count(".") > 1:  # an ellipsis
+                    continue
+                stop = m.start()
+                j = text.rfind(" ", start, stop) + 1 or start
+                if stop - j <= _LONGEST_ABBREVIATION:
+                    word = text[j:stop].lower()
+                    maybe = word in _ABBREVIATION_KIND or len(word) == 1 or "." in word or not word[:1].isalpha()
+                    if maybe and _joins(word, text, end):
+                        continue
+            elif "…" in mark:
+                continue
+        s = text[start:end].strip()
+        if s:
+            out.append(s)
+        start = end
     s = text[start:].strip()
     if s:
         out.append(s)
     return out
+
+
+# --------------------------------------------------------------------------
+# Letter furniture: what a copy of a form letter carries besides its message
+
+_SALUTATION = re.compile(
+    r"(?:dear|hello|hi|hiya|hey|greetings|good\s+(?:morning|afternoon|evening|day)|attn|attention|fao|annwyl|helo)\b"
+    r"[^\n,:;!?]{0,80}?(?:[,:;!]+|$|(?=\s+(?:I|We|My|Our|As|Please)\s))"
+    r"|to\s+whom\s+it\s+may\s+concern\b[\s,:;!.]*"
+    r"|(?:sirs?|madam|sir\s*/\s*madam|sir\s+or\s+madam)\s*(?:[,:;!]+|$)",
+    re.IGNORECASE,
+)
+_SIGN_OFF = re.compile(
+    r"(?:(?:yours\s+)?(?:very\s+)?(?:sincerely|faithfully|truly|respectfully|cordially|gratefully)"
+    r"(?:\s+yours)?(?:\s+submitted)?"
+    r"|(?:with\s+)?(?:(?:kind|kindest|best|warm|warmest|many)\s+)?(?:regards|wishes)"
+    r"|all\s+the\s+best|best|cheers|take\s+care|in\s+solidarity|blessings|god\s+bless"
+    r"|(?:yr\s+eiddoch\s+)?yn\s+gywir|cofion(?:\s+(?:gorau|cynnes))?|diolch(?:\s+yn\s+fawr)?"  # Welsh
+    r"|(?:with\s+|many\s+)?thanks(?:\s+(?:again|so\s+much|very\s+much|in\s+advance))?"
+    r"|thank\s+you(?:\s+(?:again|so\s+much|very\s+much|kindly|in\s+advance))?"
+    r"(?:\s+for\s+(?:your|the)\s+(?:time|consideration|attention|help|support)"
+    r"(?:\s+(?:to|on|in)\s+this(?:\s+(?:important\s+)?(?:matter|issue))?)?)?"
+    r")\b\s*([,.!:;\u2013\u2014-]*)\s*",
+    re.IGNORECASE,
+)
+_POSTSCRIPT = re.compile(r"\bP\.?\s?S\b\.?")
+_REFERENCE = re.compile(r"(?:re|subject|ref|reference|our\s+ref|your\s+ref|fao|cc)\s*[:.\u2013\u2014-]", re.IGNORECASE)
+_BOILERPLATE = re.compile(
+    r"(?:sent\s+(?:from|via|using)\s+(?:my\s+)?\w+|get\s+outlook\s+for\s+\w+"
+    r"|this\s+(?:message|e-?mail|comment|letter)\s+was\s+(?:sent|generated|submitted)\s+(?:via|by|using|through))\b",
+    re.IGNORECASE,
+)
+# Lower-case words that occur in names, addresses, places and contact lines
+# ("Newcastle upon Tyne", "Peter and Ann Lowe", "Department of Education").
+_DETAIL_WORDS = frozenset(
+    "of the and & upon on in at by de da das dos del della di du van von der den la le el y bin ibn al "
+    "st ste apt flat unit suite box po c/o email e-mail tel phone mobile cell fax ext x or retd".split()
+)
+_STRIP = "\"'“”‘’()[]{}<>,.;:!?*–—-"
+# Words a salutation, sign-off, reference or boilerplate line can start with.
+_FURNITURE_START = re.compile(
+    r"(?:dear|hello|hi|hiya|hey|greetings|good|attn|attention|fao|to|sirs?|madam|yours|very|sincerely|faithfully"
+    r"|truly|respectfully|cordially|gratefully|with|kind|kindest|best|warm|warmest|many|regards|wishes|all|cheers"
+    r"|take|in|blessings|god|thanks|thank|sent|get|this|re|subject|ref|reference|our|your|cc"
+    r"|annwyl|helo|yr|yn|cofion|diolch)\b",
+    re.IGNORECASE,
+)
+
+
+def _prose_words(text: str, limit: int) -> int:
+    """How many words of ``text`` read as running text (counting stops at ``limit``).
+
+    Words starting with a capital, a digit or a symbol, e-mail addresses, web
+    addresses and the small words of names and addresses are not counted;
+    "I" is, and so are words of scripts without capitals.
+    """
+    count = 0
+    head = text.split(None, 4)  # running text usually shows itself in the first few words
+    words = head[:4] if len(head) == 5 else head
+    for part in (words, head[4].split() if len(head) == 5 else ()):
+        for word in part:
+            w = word.strip(_STRIP)
+            if not w:
+                continue
+            c = w[0]
+            if w == "I":
+                count += 1
+            elif not c.isalpha() or c.isupper() or "@" in w or w.startswith(("http", "www.")):
+                continue
+            elif w.lower() not in _DETAIL_WORDS:
+                count += 1
+            if count >= limit:
+                return count
+    return count
+
+
+def _signature_like(text: str) -> bool:
+    """A name, role, address, place or contact details rather than a sentence."""
+    words = text.split()
+    return _prose_words(text, 3) <= (2 if len(words) <= 10 else 0)
+
+
+def _letter_part(sentence: str) -> tuple[str, str, str]:
+    """What one sentence or line of a letter is: ``(core, key, kind)``.
+
+    ``kind`` is ``"salutation"``, ``"sign-off"`` or ``"text"``; ``core`` is
+    the wording left once a leading salutation, or a sign-off with the
+    signature after it, is taken off (what follows a sign-off may be a P.S.),
+    and ``key`` its normalised form.
+    """
+    if _FURNITURE_START.match(sentence) is None:
+        return sentence, normalise(sentence), "text"
+    core = sentence
+    m = _SALUTATION.match(sentence)
+    if m is not None:
+        core = sentence[m.end() :].strip()
+        if not core:
+            return "", "", "salutation"
+    m = _SIGN_OFF.match(core)
+    if m is not None:
+        rest = core[m.end() :]
+        ps = _POSTSCRIPT.search(rest)
+        if not rest or _signature_like(rest if ps is None else rest[: ps.start()]):
+            rest = "" if ps is None else rest[ps.start() :]
+            return rest, normalise(rest), "sign-off"
+        if m.group(1):  # "Thanks, and please ...": a sign-off followed by more words
+            return rest, normalise(rest), "sign-off"
+    return core, normalise(core), "text"
+
+
+def _is_detail(text: str) -> bool:
+    """A name, address, place, date, reference, contact or boilerplate line, not a sentence."""
+    if text.count(" ") < 30 and _prose_words(text, 1) == 0:
+        return True
+    return _BOILERPLATE.match(text) is not None or (_REFERENCE.match(text) is not None and text.count(" ") < 20)
 
 
 # --------------------------------------------------------------------------
@@ -512,6 +706,9 @@ class DedupeRecord(NamedTuple):
     shingles) the containment of the shorter text in the longer one; 1.0 for
     the canonical member, its exact copies and responses not in a group.
     ``non_substantive`` is the reason from :func:`non_substantive` or ``None``.
+    ``personal_addition`` is what a campaign member or near-duplicate wrote
+    besides the group's text and the letter's furniture (see the module
+    docstring), or ``""``.
     """
 
     id: Hashable
@@ -526,8 +723,9 @@ class DedupeRecord(NamedTuple):
 class DuplicateGroup(NamedTuple):
     """A group of responses sharing one canonical text (a campaign if ``is_campaign``).
 
-    For a campaign, ``canonical_text`` is the template: the sentences of the
-    canonical response found in at least half of the members.
+    For a campaign, ``canonical_text`` is the template: the sentences found
+    in at least half of the members (salutations, sign-offs and signatures
+    apart), worded as in the member that has most of them.
     """
 
     group_id: str
@@ -604,6 +802,7 @@ class Deduplicator:
         min_sentence_words: int = 6,
         min_campaign_size: int = 10,
         min_campaign_words: int = 12,
+        min_addition_words: int = 4,
         random_state: int = 0,
     ) -> None:
         self.jaccard_threshold = jaccard_threshold
@@ -614,6 +813,7 @@ class Deduplicator:
         self.min_sentence_words = min_sentence_words
         self.min_campaign_size = min_campaign_size
         self.min_campaign_words = min_campaign_words
+        self.min_addition_words = min_addition_words
         self.random_state = random_state
 
     def _check_params(self) -> None:
@@ -625,7 +825,7 @@ class Deduplicator:
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 1:
                 raise ConsultError(f"{name} must be a positive whole number, got {v!r}")
-        for name in ("min_containment_shingles", "min_campaign_words"):
+        for name in ("min_containment_shingles", "min_campaign_words", "min_addition_words"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 0:
                 raise ConsultError(f"{name} must be a whole number, 0 or more, got {v!r}")
@@ -843,24 +1043,25 @@ class Deduplicator:
         simil = np.ones(n, dtype=np.float64)
         addition = [""] * n
         groups: list[DuplicateGroup] = []
-        sent_cache: dict[str, str] = {}
 
-        split_cache: dict[str, list[tuple[str, str]]] = {}
+        sent_cache: dict[str, tuple[str, str, str]] = {}
+        split_cache: dict[str, list[tuple[str, str, str]]] = {}
 
-        def parts(text: str) -> list[tuple[str, str]]:
-            """Sentences of ``text`` with their normalised keys (cached within a group)."""
+        def parts(text: str) -> list[tuple[str, str, str]]:
+            """``_letter_part`` of each sentence of ``text`` (cached within a group)."""
             got = split_cache.get(text)
             if got is None:
                 got = []
                 for sentence in split_sentences(text):
-                    k = sent_cache.get(sentence)
-                    if k is None:
-                        k = sent_cache[sentence] = normalise(sentence)
-                    got.append((sentence, k))
+                    p = sent_cache.get(sentence)
+                    if p is None:
+                        p = sent_cache[sentence] = _letter_part(sentence)
+                    got.append(p)
                 split_cache[text] = got
             return got
 
         pending_u, pending_v, pending_r = [], [], []
+        min_add = self.min_addition_words
         for g in sorted(members):
             rs = members[g]
             split_cache.clear()
@@ -881,9 +1082,12 @@ class Deduplicator:
                 canon_r = min((r for r in same if raw[r] == best_raw), key=lambda r: str(ids[r]))
             is_campaign = len(rs) >= self.min_campaign_size and len(_tokens(keys[c])) >= self.min_campaign_words
             canonical_text = raw[canon_r]
-            if is_campaign:
-                canonical_text = self._template(raw, rs, nodes, canon_r, parts)
             tmpl_keys: set[str] | None = None
+            tmpl_sets: list[set[str]] | None = None
+            tmpl_grams: list[set[tuple[str, ...]]] = []  # filled when first needed
+            if is_campaign:
+                canonical_text, tmpl_keys = self._template(raw, rs, canon_r, parts)
+            canon_addition: str | None = None
             for r, nd in zip(rs, nodes):
                 gid_out[r] = g
                 if is_campaign:
@@ -899,11 +1103,17 @@ class Deduplicator:
                     pending_u.append(nd)
                     pending_v.append(c)
                     pending_r.append(r)
-                if nd != c or (is_campaign and r != canon_r):
+                if nd != c or is_campaign:
                     if tmpl_keys is None:
-                        tmpl_keys = {k for _, k in parts(canonical_text)}
-                        tmpl_sets = [set(_tokens(k)) for k in tmpl_keys if k] if len(tmpl_keys) <= 300 else []
-                    addition[r] = _addition(parts(raw[r]), tmpl_keys, tmpl_sets)
+                        tmpl_keys = {k for _, k, _ in parts(canonical_text) if k}
+                    if tmpl_sets is None:
+                        tmpl_sets = [set(_tokens(k)) for k in tmpl_keys] if len(tmpl_keys) <= 300 else []
+                    if nd != c:
+                        addition[r] = _addition(parts(raw[r]), tmpl_keys, tmpl_sets, tmpl_grams, min_add)
+                    else:  # the same words as the canonical text, however punctuated
+                        if canon_addition is None:
+                            canon_addition = _addition(parts(raw[canon_r]), tmpl_keys, tmpl_sets, tmpl_grams, min_add)
+                        addition[r] = canon_addition
             groups.append(DuplicateGroup(g, ids[canon_r], canonical_text, len(rs), is_campaign))
 
         if pending_r:
@@ -921,32 +1131,84 @@ class Deduplicator:
         return DedupeResult(records, groups)
 
     @staticmethod
-    def _template(raw, rs, nodes, canon_r, parts) -> str:
-        """The canonical text's sentences found in at least half of the members."""
-        per_node: dict[int, set[str]] = {}
+    def _template(raw, rs, canon_r, parts) -> tuple[str, set[str]]:
+        """A campaign's template and the keys of its sentences.
+
+        The template sentences are those found in at least half of the members
+        (salutations, sign-offs and signatures apart); its text is the wording
+        of the member that has most of them, the canonical one if it has all.
+        """
+        # Per text, not per normalised text: copies that differ only in
+        # punctuation can split into sentences differently.
+        per_text: dict[str, set[str]] = {}
         tally: Counter[str] = Counter()
-        for r, nd in zip(rs, nodes):
-            ks = per_node.get(nd)
+        for r in rs:
+            ks = per_text.get(raw[r])
             if ks is None:
-                ks = per_node[nd] = {k for _, k in parts(raw[r])}
+                ks = per_text[raw[r]] = {k for _, k, _ in parts(raw[r]) if k}
             tally.update(ks)
-        kept = [s for s, k in parts(raw[canon_r]) if tally[k] * 2 >= len(rs)]
-        return " ".join(kept) if kept else raw[canon_r]
+        keys = {k for k, n in tally.items() if n * 2 >= len(rs)}
+        canon = raw[canon_r]
+        best = min(per_text, key=lambda t: (-len(per_text[t] & keys), t != canon, t))
+        kept = [core for core, k, _ in parts(best) if k in keys]
+        return (" ".join(kept) if kept else canon), keys
 
 
-def _addition(sentences: list[tuple[str, str]], tmpl_keys: set[str], tmpl_sets: list[set[str]]) -> str:
-    """The sentences (with their keys) that are not (nearly) sentences of the template."""
+def _word_grams(keys: Iterable[str]) -> set[tuple[str, ...]]:
+    """Runs of three words (or the whole text, if shorter) in each normalised text."""
+    out: set[tuple[str, ...]] = set()
+    for k in keys:
+        ws = _tokens(k)
+        if len(ws) < 3:
+            out.add(tuple(ws))
+        else:
+            out.update(zip(ws, ws[1:], ws[2:]))
+    return out
+
+
+def _addition(
+    parts: list[tuple[str, str, str]],
+    tmpl_keys: set[str],
+    tmpl_sets: list[set[str]],
+    tmpl_grams: list[set[tuple[str, ...]]],
+    min_words: int,
+) -> str:
+    """What a member wrote that is not (nearly) template text.
+
+    Salutations, sign-offs, signatures, names, addresses, places and contact
+    lines are not counted, and nor is anything shorter than ``min_words``
+    words in all. A passage counts as template text if it is (nearly) one of
+    its sentences, or if most of its runs of three words are the template's
+    (a sentence cut short, or sentences run together); ``tmpl_grams`` holds
+    those runs once worked out.
+    """
     own = []
-    for s, k in sentences:
-        if not k or k in tmpl_keys:
+    words = 0
+    signed = False
+    for core, k, kind in parts:
+        if kind == "sign-off":
+            signed = True
+        elif kind != "text":
             continue
-        words = set(_tokens(k))
-        lo, hi = 0.6 * len(words), len(words) / 0.6
+        if not k or k in tmpl_keys or _is_detail(core):
+            continue
+        ws = _tokens(k)
+        # Short lines under a signature are roles and places ("Retired teacher").
+        if signed and kind == "text" and (len(ws) <= 3 or (len(ws) <= 8 and core[-1] not in ".!?")):
+            continue
+        wset = set(ws)
+        lo, hi = 0.6 * len(wset), len(wset) / 0.6
         # Jaccard >= 0.6 is impossible unless the sizes are within a factor 0.6.
-        if any(lo <= len(t) <= hi and len(words & t) >= 0.6 * len(words | t) for t in tmpl_sets):
+        if any(lo <= len(t) <= hi and len(wset & t) >= 0.6 * len(wset | t) for t in tmpl_sets):
             continue
-        own.append(s)
-    return " ".join(own)
+        if not tmpl_grams:
+            tmpl_grams.append(_word_grams(tmpl_keys))
+        grams = _word_grams((k,))
+        if len(grams & tmpl_grams[0]) >= 0.8 * len(grams):
+            continue
+        own.append(core)
+        words += len(ws)
+    return " ".join(own) if words >= min_words else ""
 
 
 def find_duplicates(
@@ -957,3 +1219,129 @@ def find_duplicates(
 ) -> DedupeResult:
     """Classify every response; a shortcut for ``Deduplicator(**params).fit(...).result_``."""
     return Deduplicator(**params).fit(texts, ids=ids, overrides=overrides).result_
+
+
+# --------------------------------------------------------------------------
+# Campaign labels
+
+_STOPWORDS = frozenset(
+    "a about above after again against all also am an and any are as at be because been before being below "
+    "between both but by can could did do does doing down during each few for from further had has have having "
+    "he her here hers herself him himself his how i if in into is it its itself just let me more most my myself "
+    "no nor not now of off on once only or other our ours ourselves out over own same she should so some such "
+    "than that the their theirs them themselves then there these they this those through to too under until up "
+    "very was we were what when where which while who whom why will with would you your yours yourself "
+    "yourselves am im ive id its dont cannot must shall may might also us upon".split()
+)
+_OPEN_CLOSE = (("(", ")"), ("[", "]"), ("“", "”"))
+
+
+def _label_spans(sentence: str, max_words: int, min_words: int):
+    """Candidate phrases of a sentence: (words, bonus, text).
+
+    The bonus favours phrases that are whole clauses and do not cut a name
+    ("Department of | Education's proposed rule") in two.
+    """
+    toks = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", sentence)]
+    keys = [normalise(t).split() for _, _, t in toks]
+    opens = [a == 0 or (not keys[a - 1]) or toks[a - 1][2][-1] in ",;:)]”" or toks[a][2][0] in "([“"
+             for a in range(len(toks))]
+    capital = [t[2].lstrip(_STRIP)[:1].isupper() for t in toks]
+    linker = [t[2].strip(_STRIP).lower() in _ABBREVIATIONS_ALWAYS for t in toks]  # "e.g.", "i.e."
+    joins = [t[2] in ("of", "and", "for", "upon", "on", "the", "&") for t in toks]  # "Department of Education"
+    for a in range(len(toks)):
+        if not keys[a] or linker[a] or (keys[a][0] in _STOPWORDS and not opens[a]):
+            continue
+        words: list[str] = []
+        for b in range(a, len(toks)):
+            if not keys[b]:
+                break  # a dash or other bare punctuation separates clauses
+            words = words + keys[b]
+            if len(words) > max_words:
+                break
+            if len(words) < min_words or words[-1] in _STOPWORDS or linker[b]:
+                continue
+            text = sentence[toks[a][0] : toks[b][1]]
+            if any(text.count(o) != text.count(c) for o, c in _OPEN_CLOSE) or text.count('"') % 2:
+                continue
+            closes = b + 1 == len(toks) or opens[b + 1] or toks[b][2][-1] in ".!?"
+            bonus = 0.4 * opens[a] + 0.4 * closes
+            if not opens[a] and capital[a] and (capital[a - 1] or (a >= 2 and joins[a - 1] and capital[a - 2])):
+                bonus -= 1.5
+            if not closes and capital[b] and (capital[b + 1] or (b + 2 < len(toks) and joins[b + 1] and capital[b + 2])):
+                bonus -= 1.5
+            yield words, bonus, text
+
+
+def _tidy_label(phrase: str) -> str:
+    """A phrase without the punctuation that joined it to the rest of its sentence."""
+    text = phrase.lstrip("\"'“‘([{")
+    last = text.rsplit(" ", 1)[-1].lower().rstrip(",;:!?\"'”’)]}")
+    if last.endswith(".") and (last[:-1] in _ABBREVIATIONS or _DOTTED.fullmatch(last[:-1])):
+        text = text.rstrip(",;:!?\"'”’)]}")  # keep the stop of "U.S."
+    else:
+        text = text.rstrip(",;:.!?\"'”’)]}…")
+    if any(text.count(o) != text.count(c) for o, c in _OPEN_CLOSE):  # "(a) b" must keep its bracket
+        return phrase.rstrip(",;:")
+    return text
+
+
+def campaign_labels(templates: Sequence[str], max_words: int = 8, min_words: int = 3) -> list[str]:
+    """A short label for each campaign template: the phrase that sets it apart.
+
+    Each label is a phrase of ``min_words`` to ``max_words`` words copied from
+    its template, chosen for the words and word pairs that the other templates
+    do not use (weighted like TF-IDF: the fewer other templates share a word or
+    pair and the more often this one uses it, the more it counts), preferring
+    whole clauses and phrases that do not start or end on a small word. A label
+    is never a phrase of another template when such a phrase exists, so two
+    campaigns with the same opening get different labels; labels are always
+    distinct (a number in brackets is added if two templates leave no choice).
+    With one template, its most characteristic phrase is given. Deterministic.
+    """
+    if not isinstance(min_words, int) or not isinstance(max_words, int) or not 1 <= min_words <= max_words:
+        raise ConsultError(f"campaign labels need 1 <= min_words <= max_words, got {min_words} and {max_words}")
+    texts = ["" if t is None else str(t) for t in templates]
+    n = len(texts)
+    sentences = [split_sentences(t) for t in texts]
+    seqs = [normalise(t).split() for t in texts]
+    grams = []
+    df: Counter[str] = Counter()
+    for seq in seqs:
+        tf = Counter(seq) + Counter(" ".join(p) for p in zip(seq, seq[1:]))
+        grams.append(tf)
+        df.update(tf.keys())
+    scale = math.log((1 + n) / 2) if n > 1 else 0.0
+
+    def ranked(i: int, alone: bool) -> list[tuple[float, int, str, str]]:
+        tf = grams[i]
+
+        def weight(gram: str) -> float:
+            # 1 for a word or pair only this template uses, 0 for one they all use.
+            d = 1.0 if alone else math.log((1 + n) / (1 + df[gram])) / scale
+            return d * (1.0 + math.log(tf[gram])) if tf[gram] else 0.0
+
+        cands = []
+        for words, bonus, text in (c for s in sentences[i] for c in _label_spans(s, max_words, min_words)):
+            score = sum(weight(w) for w in words if w not in _STOPWORDS)
+            score += sum(0.5 * weight(f"{x} {y}") for x, y in zip(words, words[1:])
+                         if x not in _STOPWORDS or y not in _STOPWORDS)
+            score += bonus - 0.35 * len(words)
+            cands.append((-round(score, 9), len(cands), " ".join(words), text))
+        cands.sort()
+        return cands
+
+    padded = [f" {' '.join(seq)} " for seq in seqs]
+    labels: list[str] = []
+    for i in range(n):
+        cands = ranked(i, alone=scale == 0.0)
+        best = next((c for c in cands if all(f" {c[2]} " not in padded[j] for j in range(n) if j != i)), None)
+        if best is None and cands:  # every phrase is also another template's: say what it is about
+            best = ranked(i, alone=True)[0]
+        labels.append(_tidy_label(best[3]) if best else " ".join(texts[i].split()))
+    seen: set[str] = set()
+    for i, label in enumerate(labels):
+        if normalise(label) in seen:
+            labels[i] = f"{label} [{i + 1}]".strip()
+        seen.add(normalise(labels[i]))
+    return labels

@@ -67,6 +67,29 @@ def test_split_sentences_keeps_wording_and_numbers():
     assert split_sentences("   ") == []
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("I call on the U.S. Department of Education to act. Thank you.",
+         ["I call on the U.S. Department of Education to act.", "Thank you."]),
+        ("Dr. Patel and Mr. Hughes met Sen. Roberts, Gov. Whitmer and Mrs Evans.", None),
+        ("Jane A. Smith, J. R. R. Tolkien and two Ph.D. students agreed.", None),
+        ("Some sites, e.g. fields, i.e. green land, etc. are at risk, cf. the map vs. the plan.", None),
+        ("Site No. 14 is on St. Peter's St. in St. Albans, see Vol. 2, p. 5.", None),
+        ("We met at 7 p.m. that day. Then we left at 9 a.m. The next day.",
+         ["We met at 7 p.m. that day.", "Then we left at 9 a.m.", "The next day."]),
+        ("It costs approx. 1.5 million... maybe more. Far too much!",
+         ["It costs approx. 1.5 million... maybe more.", "Far too much!"]),
+        ("Made in the U.S. The law says so. My answer is no. The council knows.",
+         ["Made in the U.S.", "The law says so.", "My answer is no.", "The council knows."]),
+        ("55 N. Main St.\nFlint, MI 48502", ["55 N. Main St.", "Flint, MI 48502"]),
+        ("P.S. My son waited. He is 9.", ["P.S. My son waited.", "He is 9."]),
+    ],
+)
+def test_split_sentences_knows_abbreviations(text, expected):
+    assert split_sentences(text) == (expected or [text])
+
+
 # -- non-substantive -----------------------------------------------------------
 
 
