@@ -40,7 +40,9 @@ import pandas as pd
 import yaml
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from consult.embed import Embedder, EmbeddingCache, embed_cached, normalize_rows, text_hash
+from consult.embed import Embedder, embed_cached, normalize_rows, text_hash
+from consult.workspace.caches import EmbeddingCache
+from consult.workspace.db import connect
 from consult.themes import ThemeFinder, propose_codebook
 from _machine import machine  # benchmarks/ is on sys.path when a script here is run
 
@@ -105,7 +107,7 @@ def main() -> None:
 
     CACHE.mkdir(parents=True, exist_ok=True)
     embedder = Embedder(show_progress=False)
-    cache = EmbeddingCache(sqlite3.connect(CACHE / "embeddings.sqlite"))
+    cache = EmbeddingCache(connect(CACHE / "embeddings.sqlite"))
     cached_before = len(cache.get(embedder.model_id, [text_hash(t) for t in texts]))
     t0 = time.perf_counter()
     emb = embed_cached(texts, embedder, cache)

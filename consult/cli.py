@@ -198,6 +198,8 @@ def themes(
         for r in rows:
             terms = ", ".join(json.loads(r["terms_json"])[:6])
             typer.echo(f"  {r['theme_id']:>3}  {r['size']:>11.0f}  {r['label'][:40]:<40} {terms}")
+            if r["description"]:
+                typer.echo(f"  {'':>3}  {'':>11}  {r['description']}")
         typer.echo(f"  unclustered: {ws_themes.unclustered(conn, q['id'])}")
 
 
@@ -213,31 +215,13 @@ def codebook_draft(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the YAML [default: print it]."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
-    """Write a draft codebook from a question's discovered themes, for a reviewer to edit."""
-    import json
-
-    import numpy as np
-
+    """Write a draft codebook from a question's themes, near themes merged, for a reviewer to edit."""
     from consult.codebook import Codebook, dump_codebook
     from consult.files import atomic_write_text
-    from consult.themes import Theme, ThemeResult, draft_codebook
-    from consult.workspace import open_workspace
-    from consult.workspace import themes as ws_themes
+    from consult.pipeline import draft_codebook
 
-    conn = open_workspace(outdir)
-    rows = sorted(ws_themes.themes(conn, question), key=lambda r: (-r["size"], r["theme_id"]))
-    if not rows:
-        raise ConsultError(f"no themes for question {question!r}; run `consult analyse` first", file=outdir)
-    texts: list[str] = []
-    found = []
-    for r in rows:
-        quotes = [q["text"] for q in ws_themes.theme_quotes(conn, question, r["theme_id"])]
-        found.append(Theme(r["theme_id"], r["label"], json.loads(r["terms_json"]),
-                           list(range(len(texts), len(texts) + len(quotes))), r["size"], []))
-        texts += quotes
-    draft = draft_codebook(ThemeResult(found, np.zeros(0, dtype=int), []), question, texts)
-    draft["title"] = "Draft from discovered themes: edit before use"
-    book = Codebook.from_dict(draft)
+    draft = draft_codebook(outdir, question)
+    book = Codebook.from_dict(draft.codebook)
     codes = [c for c in book if not c.builtin]
     text = dump_codebook(book)
     if out is None:
@@ -245,7 +229,8 @@ def codebook_draft(
         return
     refuse_overwrite(out, force)
     atomic_write_text(out, text)
-    typer.echo(f"wrote {out} ({len(codes)} codes)")
+    merged = f"; {draft.n_merged} near themes merged into others" if draft.n_merged else ""
+    typer.echo(f"wrote {out} ({len(codes)} codes{merged})")
 
 
 @codebook_app.command("import")

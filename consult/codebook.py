@@ -366,6 +366,19 @@ def _validate_codes(
 # --------------------------------------------------------------------------- YAML
 
 
+def codebook_folder(config_path: str | Path, consultation_id: str, folder: str | None = None) -> Path:
+    """Where a consultation's codebooks live: the ``[codebook] folder`` setting (relative to the config),
+    else ``codebook/<consultation id>/`` in the config's folder or the nearest folder above it."""
+    config_dir = Path(config_path).parent
+    if folder:
+        return (config_dir / folder).resolve()
+    for base in [config_dir, *config_dir.parents]:
+        candidate = base / "codebook" / consultation_id
+        if candidate.is_dir():
+            return candidate
+    return config_dir / "codebook"
+
+
 def load_codebook(path: str | Path) -> Codebook:
     """Read and validate one codebook YAML file."""
     path = Path(path)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from consult.workspace import responses as ws_responses
 from consult.workspace import runs as ws_runs
 from consult.workspace import quality as ws_quality
 from consult.workspace import themes as ws_themes
+from consult.embed import embed_cached, text_hash
 from consult.workspace.caches import EmbeddingCache
 from consult.workspace.db import DB_NAME, connect, transaction
 
@@ -166,7 +168,9 @@ def stage_themes(ctx: Context) -> StageDone:
         if units:
             emb = embed_texts(ctx, [u.text for u in units], embedder, f"themes {q['id']}: embed")
             with ctx.progress.bar(f"themes {q['id']}: cluster {len(units):,} texts", None, unit="step"):
-                result = ThemeFinder(**params).fit([u.text for u in units], emb, weights=[u.weight for u in units])
+                result = ThemeFinder(**params).fit(
+                    [u.text for u in units], emb, weights=[u.weight for u in units],
+                    encoder=lambda phrases, qid=q["id"]: embed_texts(ctx, list(phrases), embedder, f"themes {qid}: label"))
         else:
             result = ThemeResult(themes=[], labels=np.zeros(0, dtype=int), unclustered=[], note="No substantive answers")
         # Every member of a campaign stands for the template's theme; additions are not theme members.
@@ -183,24 +187,13 @@ def stage_themes(ctx: Context) -> StageDone:
     return StageDone(f"{found} candidate themes in {texts:,} distinct texts", notes)
 
 
-def codebook_folder(cfg: Config, settings: Settings) -> Path:
-    """Where the consultation's codebooks live: [codebook] folder, else codebook/<id>/ up from the config."""
-    if settings.codebook.folder:
-        return (cfg.path.parent / settings.codebook.folder).resolve()
-    for base in [cfg.path.parent, *cfg.path.parent.parents]:
-        candidate = base / "codebook" / cfg.id
-        if candidate.is_dir():
-            return candidate
-    return cfg.path.parent / "codebook"
-
-
 def stage_assign(ctx: Context) -> StageDone:
     """Code every substantive answer against its question's codebook, learning from reviewers."""
     from consult.assign import MODEL_VERSION, CodeAssigner, embed_codebook
-    from consult.codebook import load_codebook
+    from consult.codebook import codebook_folder, load_codebook
     from consult.tune import FineTuner
 
-    conn, folder = ctx.conn, codebook_folder(ctx.config, ctx.settings)
+    conn, folder = ctx.conn, codebook_folder(ctx.config.path, ctx.config.id, ctx.settings.codebook.folder)
     embedder = make_embedder(ctx)
     params = asdict(ctx.settings.assign)
     tuner = FineTuner(model=embedder.model_path, show_progress=ctx.progress.enabled, **asdict(ctx.settings.tune))
@@ -289,6 +282,49 @@ def record_quality(ctx: Context, run_id: int) -> list[str]:
             notes.append(f"{q['id']}: draft: {result.checked} of {result.sampled} quality-check answers coded by"
                          " people so far; code the rest in the review app (Quality check) to test the model's codes")
     return notes
+
+
+def draft_codebook(outdir: str | Path, question_id: str) -> Any:
+    """A draft codebook for a question from its themes (:func:`consult.themes.propose_codebook`): near
+    themes merged into a size people keep. Uses the vectors the analysis cached; when they are not there
+    (themes written by other means), the stored themes are drafted as they are."""
+    import json as _json
+
+    from consult.embed import Embedder
+    from consult.errors import ConsultError
+    from consult.themes import CodebookDraft, Theme, ThemeResult, propose_codebook
+    from consult.themes import draft_codebook as from_themes
+    from consult.workspace import open_workspace
+
+    conn = open_workspace(outdir)
+    try:
+        stored = sorted(ws_themes.themes(conn, question_id), key=lambda r: (-r["size"], r["theme_id"]))
+        if not stored:
+            raise ConsultError(f"no themes for question {question_id!r}; run `consult analyse` first", file=outdir)
+        units = analysis_units(conn, question_id)
+        theme_of = ws_themes.memberships(conn, question_id)
+        labels = [-1 if u.kind == "addition" else theme_of.get(u.response_ids[0], -1) for u in units]
+        settings = ws_runs.settings(conn)
+        embedder = Embedder(model=settings.embed.model, precision=settings.embed.precision, show_progress=False)
+        cached = EmbeddingCache(conn).get(embedder.model_id, [text_hash(u.text) for u in units])
+        if units and len(cached) == len({text_hash(u.text) for u in units}) and max(labels) >= 0:
+            emb = np.stack([cached[text_hash(u.text)] for u in units])
+            draft = propose_codebook(question_id, [u.text for u in units], emb, labels, [u.weight for u in units],
+                                     encoder=lambda xs: embed_cached(list(xs), embedder, EmbeddingCache(conn)))
+        else:
+            texts: list[str] = []
+            found = []
+            for r in stored:
+                quotes = [q["text"] for q in ws_themes.theme_quotes(conn, question_id, r["theme_id"])]
+                found.append(Theme(r["theme_id"], r["label"], _json.loads(r["terms_json"]),
+                                   list(range(len(texts), len(texts) + len(quotes))), r["size"], []))
+                texts += quotes
+            draft = CodebookDraft(from_themes(ThemeResult(found, np.zeros(0, dtype=int), []), question_id, texts),
+                                  0, [[t.id] for t in found])
+    finally:
+        conn.close()
+    draft.codebook["title"] = "Draft from discovered themes: edit before use"
+    return draft
 
 
 def ingest_notes(r: ws_responses.IngestResult) -> list[str]:

@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 from consult.errors import ConsultError
 
-__all__ = ["MARKERS", "OPTIONAL_KINDS", "STRUCTURED_KINDS", "Redaction", "Redactor", "Span", "evaluate", "redact"]
+__all__ = ["MARKERS", "MARKER_PATTERN", "OPTIONAL_KINDS", "STRUCTURED_KINDS", "Redaction", "Redactor", "Span", "evaluate", "redact"]
 
 #: Marker that replaces each kind of personal data.
 MARKERS: dict[str, str] = {
@@ -104,7 +104,7 @@ def _bundled_names() -> tuple[frozenset[str], frozenset[str]]:
 # --------------------------------------------------------------------------
 # Structured patterns
 
-_EXISTING_MARKER = re.compile(
+MARKER_PATTERN = re.compile(
     "|".join(re.escape(m) for m in sorted(set(MARKERS.values()), key=len, reverse=True))
 )
 
@@ -550,7 +550,7 @@ class Redactor:
 
     def _detect(self, text: str) -> list[_Hit]:
         """All detections in ``text``, unmerged (may overlap)."""
-        existing = [(m.start(), m.end()) for m in _EXISTING_MARKER.finditer(text)]
+        existing = [(m.start(), m.end()) for m in MARKER_PATTERN.finditer(text)]
         hits: list[_Hit] = []
         hits += _find(_EMAIL, text, "email")
         hits += self._urls(text)

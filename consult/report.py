@@ -28,6 +28,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from consult import __version__
 from consult.codebook import NON_SUBSTANTIVE
+from consult.dedupe import campaign_labels
 from consult.errors import ConsultError
 from consult.files import atomic_write_bytes, atomic_write_text, spreadsheet_safe
 from consult.quality import METHOD as QUALITY_METHOD
@@ -50,7 +51,6 @@ QUOTE_WORDS = 80  # longer quotes are trimmed at a sentence end
 QUOTES_PER_CODE = 3
 ADDITION_QUOTES = 3
 CAMPAIGNS_IN_DETAIL = 5  # per question; the rest are in the campaigns table
-CAMPAIGN_OPENING_WORDS = 12
 NO_ANSWER = "No answer"
 NOT_STATED = "Not stated"
 TYPE_NAMES = {"individual": "Individuals", "organisation": "Organisations"}
@@ -151,6 +151,7 @@ class Table:
     columns: list[str]
     kinds: list[ColumnKind]
     rows: list[list[Any]] = field(default_factory=list)
+    links: list[str | None] = field(default_factory=list)  # per row: an anchor its first cell links to (HTML only)
 
     def display(self, value: Any, kind: ColumnKind) -> str:
         if value is None:
@@ -567,9 +568,15 @@ def _campaigns(
         if d is not None and d["campaign_id"]:
             members[d["campaign_id"]].append(rid)
     t = Table(f"{_slug(qid)}-campaigns", f"{label}: campaign responses (the same text sent by many respondents)",
-              ["Campaign", "Responses", "With a personal addition", "Campaign text begins"], ["text", "int", "int", "text"])
+              ["Campaign", "Responses", "With words of their own"], ["text", "int", "int"])
     out = []
-    for i, c in enumerate(camps, start=1):
+    # Each campaign is named by the phrase that sets its text apart from the others, chosen from the
+    # published (redacted) text so that personal data can never be the name.
+    public = [quoter.text(c["template"], limit=None) or "" for c in camps]
+    from consult.redact import MARKER_PATTERN
+
+    phrases = campaign_labels([MARKER_PATTERN.sub(".", t) for t in public])
+    for i, (c, phrase) in enumerate(zip(camps, phrases), start=1):
         ids = sorted(members.get(c["id"], []))
         size = len(ids) or int(c["size"])
         additions = []
@@ -596,11 +603,12 @@ def _campaigns(
             text = quoter.text(add, spans)
             if text and text not in quotes:
                 quotes.append(text)
-        name = f"Campaign {i}"
-        opening = quoter.text(c["template"], limit=CAMPAIGN_OPENING_WORDS)
-        t.rows.append([name, size, len(additions), opening])
-        out.append({"name": name, "size": size, "template": quoter.text(c["template"]), "additions": len(additions),
-                    "quotes": quotes})
+        name = f"Campaign {i}: “{phrase}”" if phrase.strip(" .") else f"Campaign {i}"
+        anchor = f"{_slug(qid)}-campaign-{i}"
+        t.rows.append([name, size, len(additions)])
+        t.links.append(anchor)
+        out.append({"name": name, "size": size, "template": quoter.text(c["template"], limit=None),
+                    "additions": len(additions), "quotes": quotes, "anchor": anchor})
     tables.append(t)
     return {"items": out, "table": t, "responses": sum(c["size"] for c in out), "in_detail": CAMPAIGNS_IN_DETAIL}
 

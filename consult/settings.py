@@ -66,6 +66,9 @@ class DedupeSettings(_Checked):
     min_sentence_words: int = setting(6, "Shortest sentence compared when finding campaign templates.", low=1)
     min_campaign_size: int = setting(10, "A group at least this large, sharing a template, is a campaign.", low=2)
     min_campaign_words: int = setting(12, "... if the template has at least this many words.", low=0)
+    min_addition_words: int = setting(
+        4, "A campaign member's own words count as a personal addition from this many words (greetings,"
+        " sign-offs, names and addresses aside).", low=1)
     random_state: int = setting(0, "Seed of the MinHash functions.")
 
 
@@ -97,6 +100,7 @@ class ThemesSettings(_Checked):
     min_theme_size: int | None = setting(None, "Smallest theme (answers); default max(3, 0.2% of answers).", low=1)
     n_quotes: int = setting(5, "Representative answers kept per theme.", low=1)
     n_terms: int = setting(10, "Key terms kept per theme.", low=1)
+    n_candidates: int = setting(30, "Candidate phrases weighed for each theme's label.", low=1)
 
     def __post_init__(self) -> None:
         super().__post_init__()

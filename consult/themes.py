@@ -809,13 +809,12 @@ def _stem_key(key: str) -> tuple[str, ...]:
 
 
 def _pick_label(keys: list[str], vocab: _Vocabulary, taken: set[tuple[str, ...]], description: str) -> str:
-    """The first candidate of 2-6 words not already taken; else two top words ("X and Y");
-    else one; else the description's first words (numbered if still taken)."""
+    """The first candidate of 2-6 words not already taken; else two top words ("X and Y"); else the
+    description's first words; else one word; else the description's words numbered."""
     lo, hi = LABEL_WORDS
     singles = [k for k in keys if " " not in k]
     options = [k for k in keys if lo <= len(k.split()) <= hi]
     options += [f"{a} and {b}" for i, a in enumerate(singles) for b in singles[i + 1 :] if stem(a) != stem(b)]
-    options += singles
     for key in options:
         if _stem_key(key) not in taken:
             taken.add(_stem_key(key))
@@ -824,7 +823,15 @@ def _pick_label(keys: list[str], vocab: _Vocabulary, taken: set[tuple[str, ...]]
     for w in _TOKEN.findall(_MARKER.sub(" ", description)):
         if stem(w) not in {stem(x) for x in words}:
             words.append(w)
-    base = _sentence_case(" ".join(words[:hi])) or "Other answers"
+    opening = _sentence_case(" ".join(words[:hi]))
+    if len(words) >= lo and _stem_key(opening) not in taken:
+        taken.add(_stem_key(opening))
+        return opening
+    for key in singles:  # a one-word label only when nothing longer is left
+        if _stem_key(key) not in taken:
+            taken.add(_stem_key(key))
+            return _sentence_case(vocab.surface(key))
+    base = opening or "Other answers"
     label, i = base, 2
     while _stem_key(label) in taken:
         label, i = f"{base} ({i})", i + 1

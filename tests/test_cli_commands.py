@@ -37,7 +37,8 @@ def workspace(mini: Path, tmp_path: Path) -> Path:
     q1 = [r[0] for r in conn.execute("SELECT id FROM responses WHERE question_id='q1' ORDER BY id")]
     with transaction(conn):
         conn.execute(
-            "INSERT INTO themes VALUES ('q1', 0, 'ask for an advocate', ?, 3, '{}')",
+            "INSERT INTO themes (question_id, theme_id, label, terms_json, size, split_json)"
+            " VALUES ('q1', 0, 'ask for an advocate', ?, 3, '{}')",
             (json.dumps(["advocate", "ask", "children"]),),
         )
         conn.execute("INSERT INTO theme_quotes VALUES ('q1', 0, ?, 0)", (q1[0],))

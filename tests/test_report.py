@@ -291,13 +291,14 @@ def test_every_quote_passes_through_the_redactor(ws):
     assert (MARKED_QUOTE, [(start, start + len("Little Snoring Hall"))]) in calls
     camps = question(data, "q1")["campaigns"]
     assert camps["items"][0]["template"].startswith("REDACTED ")
-    assert camps["table"].rows[0][-1].startswith("REDACTED ")
+    name = camps["table"].rows[0][0]  # named by a phrase of the published (redacted) text
+    assert name.startswith("Campaign 1: “") and name[len("Campaign 1: “"):-1] in camps["items"][0]["template"]
     theme_labels = [i["label"] for i in question(data, "q2")["themes"]["items"]]
     assert theme_labels == ["Theme 1: REDACTED advocates / training / funding", "Theme 2: REDACTED send / more"]
     # Without a redactor nothing written by respondents is published.
     assert all_quotes(withheld) == []
     assert question(withheld, "q1")["campaigns"]["items"][0]["template"] is None
-    assert question(withheld, "q1")["campaigns"]["table"].rows[0][-1] is None
+    assert question(withheld, "q1")["campaigns"]["table"].rows[0][0] == "Campaign 1"
     assert "cannot remove personal data" in render_html(withheld)
 
 
@@ -306,7 +307,8 @@ def test_campaigns_reported_separately(data):
     assert len(camps["items"]) == 1 and camps["responses"] == 3
     c = camps["items"][0]
     assert (c["size"], c["additions"]) == (3, 2)
-    assert camps["table"].rows == [["Campaign 1", 3, 2, "Every child in care must get an advocate automatically. …"]]
+    assert camps["table"].rows == [["Campaign 1: “Every child in care must get an advocate”", 3, 2]]
+    assert camps["table"].links == [c["anchor"]] and c["anchor"] == "q1-campaign-1"
     assert "jo.bloggs@example.com" not in c["template"] and "[email]" in c["template"]
     # R7's addition is not quoted: R7 did not consent.
     assert c["quotes"] == ["My own son waited a year."]

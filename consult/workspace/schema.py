@@ -364,6 +364,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, question_id)
     );
     """,
+    # 6 -> 7: a theme's one-sentence description (for reviewers and codebook drafts; not published).
+    """
+    ALTER TABLE themes ADD COLUMN description TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

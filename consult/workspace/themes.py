@@ -30,9 +30,10 @@ def write_result(
         conn.execute("DELETE FROM themes WHERE question_id = ?", (question_id,))
         for t in result.themes:
             conn.execute(
-                "INSERT INTO themes (question_id, theme_id, label, terms_json, size, split_json) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO themes (question_id, theme_id, label, terms_json, size, split_json, description)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (question_id, t.id, t.label, json.dumps(t.terms), float(t.size),
-                 json.dumps(split.get(t.id, {}), sort_keys=True)),
+                 json.dumps(split.get(t.id, {}), sort_keys=True), t.description),
             )
             conn.executemany(
                 "INSERT INTO theme_quotes (question_id, theme_id, response_id, rank) VALUES (?, ?, ?, ?)",
@@ -60,6 +61,12 @@ def theme_quotes(conn: sqlite3.Connection, question_id: str, theme_id: int) -> l
     ).fetchall()
 
 
+def memberships(conn: sqlite3.Connection, question_id: str) -> dict[int, int]:
+    """Each answer's theme (-1: unclustered), for a question."""
+    return {r[0]: r[1] for r in conn.execute(
+        "SELECT response_id, theme_id FROM response_themes WHERE question_id = ?", (question_id,))}
+
+
 def unclustered(conn: sqlite3.Connection, question_id: str) -> int:
     """Answers of a question not grouped into any theme."""
     return conn.execute(
@@ -70,7 +77,7 @@ def unclustered(conn: sqlite3.Connection, question_id: str) -> int:
 def theme_counts(conn: sqlite3.Connection, question_id: str) -> list[dict[str, Any]]:
     """Themes of a question with the number of answers in each, most answers first (for the review app)."""
     rows = conn.execute(
-        "SELECT t.theme_id, t.label, t.terms_json, t.size,"
+        "SELECT t.theme_id, t.label, t.description, t.terms_json, t.size,"
         " (SELECT COUNT(*) FROM response_themes rt WHERE rt.question_id = t.question_id"
         "  AND rt.theme_id = t.theme_id) AS n"
         " FROM themes t WHERE t.question_id = ? ORDER BY n DESC, t.theme_id",
