@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import itertools
 import json
 import random
 import re
@@ -1882,12 +1883,18 @@ class Respondent:
 
 
 def org_name(rng: random.Random, group: str, used: set[str]) -> str:
-    while True:
+    for _ in range(200):
         p, p2 = rng.sample(PLACES, 2)
         name = rng.choice(ORG_PATTERNS[group]).format(P=p, P2=p2, A=rng.choice(ADJ))
         if name not in used:
             used.add(name)
             return name
+    # Large samples run out of invented names (a group may have only a few hundred): number them.
+    k = 2
+    while f"{name} ({k})" in used:
+        k += 1
+    used.add(f"{name} ({k})")
+    return f"{name} ({k})"
 
 
 def closed_answer(rng: random.Random, qid: str, group: str) -> str:
@@ -1983,13 +1990,20 @@ def build(seed: int, n: int) -> tuple[list[Respondent], list[dict]]:
     orgs = sorted(org_idx)
 
     # Special respondents, chosen up front so that they never overlap.
+    # Their shares stay those of the default sample at any size (185 + 32 campaign members, 2 Welsh
+    # answers and 3 long submissions in 1,720 respondents), so a larger sample scales like a real one.
+    scale = n / DEFAULT_RESPONDENTS
+    n_a, n_b = round(185 * scale), round(32 * scale)
+    n_welsh, n_long = max(2, round(2 * scale)), max(3, round(3 * scale))
     shuffled = individuals[:]
     rng.shuffle(shuffled)
-    camp_a, camp_b = shuffled[:185], shuffled[185:217]
-    welsh, html = shuffled[217:219], shuffled[219]
-    ordinary = sorted(shuffled[220:])
-    long_orgs = []
-    for group in ("Advocacy provider", "Charity or voluntary organisation", "Local authority"):
+    camp_a, camp_b = shuffled[:n_a], shuffled[n_a:n_a + n_b]
+    welsh, html = shuffled[n_a + n_b:n_a + n_b + n_welsh], shuffled[n_a + n_b + n_welsh]
+    ordinary = sorted(shuffled[n_a + n_b + n_welsh + 1:])
+    long_orgs: list[int] = []
+    long_groups = ("Advocacy provider", "Charity or voluntary organisation", "Local authority")
+    for k in range(n_long):
+        group = long_groups[k % 3]
         long_orgs.append(next(i for i in orgs if people[i].group == group and i not in long_orgs))
 
     for r in people:
@@ -2011,7 +2025,7 @@ def build(seed: int, n: int) -> tuple[list[Respondent], list[dict]]:
         {"q1": "Not sure", "q2": "Disagree", "q3": "Agree", "q4": "Agree", "q5": "Not sure", "q6": "Agree",
          "q7": "Not sure", "q8": "Disagree"},
     ]
-    for i, stances in zip(long_orgs, long_stances):
+    for i, stances in zip(long_orgs, itertools.cycle(long_stances)):
         r = people[i]
         r.closed.update(stances)
         for q in QUESTIONS[:8]:
@@ -2022,7 +2036,7 @@ def build(seed: int, n: int) -> tuple[list[Respondent], list[dict]]:
         r.text["q11"], r.codes["q11"] = long_submission(rng, r.org, r.group, stances)
         r.special.update(q.id for q in TEXT_QUESTIONS)
 
-    for i, (qid, stance, text, codes) in zip(welsh, WELSH):
+    for i, (qid, stance, text, codes) in zip(welsh, itertools.cycle(WELSH)):
         r = people[i]
         r.region = "Outside England"
         if stance:
