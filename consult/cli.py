@@ -78,11 +78,24 @@ def analyse(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder [default: outputs/<consultation id>]."),
     progress: Optional[bool] = typer.Option(
         None, "--progress/--no-progress", help="Show progress bars [default: when the terminal shows them]."),
+    engine: str = typer.Option(
+        "local", "--engine", help="Where embedding runs: local (this process) or ray (a Ray cluster; install consult[ray])."),
+    ray_address: Optional[str] = typer.Option(
+        None, "--ray-address", help="With --engine ray: the cluster to use (e.g. ray://head:10001, or auto on a node of"
+        " it) [default: start a local Ray runtime]."),
+    ray_workers: Optional[int] = typer.Option(
+        None, "--ray-workers", help="With --engine ray: workers, each loading the model once [default: one per CPU,"
+        " or per GPU, of the cluster]."),
 ) -> None:
     """Load, deduplicate, find themes, code and summarise a consultation into a workspace."""
+    show = sys.stderr.isatty() if progress is None else progress
+    if show:  # something to read from the first second; the stages' bars follow
+        typer.echo(f"consult analyse {folder}: load, dedupe, embed, themes, assign, report", err=True)
+    from consult.engine import make_engine
     from consult.pipeline import analyse as run
 
-    result = run(folder, out, progress=sys.stderr.isatty() if progress is None else progress)
+    with make_engine(engine, address=ray_address, workers=ray_workers, quiet=not show) as chosen:
+        result = run(folder, out, progress=show, engine=chosen)
     if result.drafted_config is not None:
         typer.echo(f"drafted {result.drafted_config} from the data (it says what it guessed and why; "
                    "edit it and run again if a guess is wrong)")

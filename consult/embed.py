@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,14 +60,15 @@ def model_folder(model: str | Path | None) -> Path:
     return path
 
 
-def load_model(path: Path) -> Any:
-    """A sentence-transformers model from a local folder, offline, on the CPU, in evaluation mode."""
+def load_model(path: Path, device: str = "cpu") -> Any:
+    """A sentence-transformers model from a local folder, offline, on ``device`` (the CPU by default),
+    in evaluation mode."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     from sentence_transformers import SentenceTransformer
 
     try:
-        model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        model = SentenceTransformer(str(path), device=device, local_files_only=True)
     except Exception as exc:  # a broken folder fails in many ways, all fixed by giving a good one
         raise ConsultError(f"cannot load embedding model from {path}: {exc}") from exc
     model.eval()
@@ -97,6 +98,10 @@ class Embedder:
         instructions and float32 otherwise; ``"bf16"`` and ``"fp32"`` force one.
     show_progress:
         Show a progress bar (counts, texts/s, time left) on stderr.
+    device:
+        ``"cpu"`` (the default), ``"cuda"``, or ``"auto"``: CUDA when torch sees a GPU (as on the GPU
+        workers of a Ray cluster), else the CPU. The vectors' cache key does not depend on it: a GPU and
+        a CPU give the same vectors up to rounding.
     """
 
     def __init__(
@@ -106,7 +111,10 @@ class Embedder:
         batch_size: int = 32,
         precision: str = "auto",
         show_progress: bool = True,
+        device: str = "cpu",
     ) -> None:
+        if device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"device must be cpu, cuda or auto, not {device!r}")
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         if batch_size < 1:
@@ -116,6 +124,7 @@ class Embedder:
         self.batch_size = batch_size
         self.requested_precision = precision
         self.show_progress = show_progress
+        self.requested_device = device
         if precision == "auto":
             self.precision = "bf16" if cpu_supports_bf16() else "fp32"
         else:
@@ -128,10 +137,19 @@ class Embedder:
         return f"{name}@{self.precision}"
 
     @cached_property
+    def device(self) -> str:
+        """Where the model runs: ``cpu`` or ``cuda``."""
+        if self.requested_device != "auto":
+            return self.requested_device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    @cached_property
     def model(self) -> Any:
         """The loaded SentenceTransformer (loaded on first use, offline)."""
-        model = load_model(self.model_path)
-        log.info("embedding model %s loaded, precision %s", self.model_path.name, self.precision)
+        model = load_model(self.model_path, self.device) if self.device != "cpu" else load_model(self.model_path)
+        log.info("embedding model %s loaded, precision %s, on %s", self.model_path.name, self.precision, self.device)
         return model
 
     @property
@@ -155,7 +173,7 @@ class Embedder:
         bar = tqdm(total=len(texts), unit="text", desc="Embedding", disable=not progress, leave=False)
         start = time.perf_counter()
         with torch.inference_mode(), torch.autocast(
-            "cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"
+            self.device, dtype=torch.bfloat16, enabled=self.precision == "bf16"
         ):
             for lo in range(0, len(texts), self.batch_size):
                 idx = order[lo : lo + self.batch_size]
@@ -191,34 +209,72 @@ def embed_cached(
     *,
     progress: Progress = SILENT,
     desc: str = "embed",
+    engine: Any = None,
 ) -> np.ndarray:
     """Vectors for ``texts`` in input order, embedding only distinct texts not yet cached.
 
-    New vectors are committed every ``chunk_size`` texts, so an interrupted run
-    resumes where it stopped.
+    The missing texts are embedded by ``engine`` (default: a :class:`consult.engine.LocalEngine`
+    with ``chunk_size``), length-sorted, and each finished chunk is committed to the cache at
+    once, so an interrupted run resumes where it stopped.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     texts = [str(t) for t in texts]
     hashes = [text_hash(t) for t in texts]
-    model_id = embedder.model_id
-    vectors = cache.get(model_id, hashes)
+    vectors = cache.get(embedder.model_id, hashes)
     missing: dict[str, str] = {}
     for h, t in zip(hashes, texts):
         if h not in vectors and h not in missing:
             missing[h] = t
     if missing:
         log.info("%d of %d distinct texts need embedding", len(missing), len(set(hashes)))
-        todo = sorted(missing.items(), key=lambda kv: -len(kv[1]))  # length-sorted across chunks
-        bar = progress.bar(desc, len(todo), unit="text")
-        for lo in range(0, len(todo), chunk_size):
-            part = todo[lo : lo + chunk_size]
-            got = np.asarray(embedder.embed([t for _, t in part], show_progress=False), dtype=np.float32)
-            new = {h: got[i] for i, (h, _) in enumerate(part)}
-            cache.put(model_id, new)
+        for new in _embed_into(cache, missing, embedder, engine, chunk_size, progress, desc):
             vectors.update(new)
-            bar.update(len(part))
-        bar.close()
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     return np.stack([vectors[h] for h in hashes]).astype(np.float32, copy=False)
+
+
+def embed_missing(
+    texts: Sequence[str],
+    embedder: SupportsEmbed,
+    cache: EmbeddingCache,
+    *,
+    engine: Any = None,
+    progress: Progress = SILENT,
+    desc: str = "embed",
+) -> int:
+    """Embed into the cache every distinct text of ``texts`` it lacks; return how many that was.
+
+    Like :func:`embed_cached` (chunks committed as they finish, so it resumes), but reads no
+    vector back: a run over a million answers keeps only the texts still to do in memory.
+    """
+    missing: dict[str, str] = {}
+    for t in texts:
+        missing.setdefault(text_hash(str(t)), str(t))
+    have = cache.present(embedder.model_id, list(missing))
+    for h in have:
+        del missing[h]
+    if missing:
+        log.info("%d of %d distinct texts need embedding", len(missing), len(missing) + len(have))
+        for _ in _embed_into(cache, missing, embedder, engine, 256, progress, desc):
+            pass
+    return len(missing)
+
+
+def _embed_into(
+    cache: EmbeddingCache, missing: dict[str, str], embedder: SupportsEmbed, engine: Any, chunk_size: int,
+    progress: Progress, desc: str,
+) -> Iterator[dict[str, np.ndarray]]:
+    """Embed ``missing`` ({hash: text}) with ``engine``, committing and yielding each finished chunk."""
+    from consult.engine import LocalEngine
+
+    engine = engine if engine is not None else LocalEngine(chunk_size=chunk_size)
+    keys, todo = list(missing), list(missing.values())
+    model_id = embedder.model_id
+    with progress.bar(desc, len(todo), unit="text") as bar:
+        for idx, got in engine.embed_chunks(todo, embedder):
+            new = {keys[i]: np.asarray(v, dtype=np.float32) for i, v in zip(idx.tolist(), got)}
+            cache.put(model_id, new)
+            bar.update(len(new))
+            yield new

@@ -2,7 +2,12 @@
 
 Each stage reads what the stage before it wrote to ``consult.db`` and writes its
 own tables in one transaction, so an interrupted run leaves every finished
-stage intact and a re-run never touches what reviewers decided.
+stage intact and a re-run never touches what reviewers decided. The embed stage
+commits its vectors chunk by chunk, so an interrupted run resumes within it.
+
+Heavy, parallel work (embedding) goes through an engine (:mod:`consult.engine`):
+this process by default, or a Ray cluster with ``--engine ray``; either way only
+this process writes the workspace.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from consult.workspace import responses as ws_responses
 from consult.workspace import runs as ws_runs
 from consult.workspace import quality as ws_quality
 from consult.workspace import themes as ws_themes
-from consult.embed import embed_cached, text_hash
+from consult.embed import embed_cached, embed_missing, text_hash
+from consult.engine import Engine, LocalEngine
 from consult.workspace.caches import EmbeddingCache
 from consult.workspace.db import DB_NAME, connect, transaction
 
@@ -52,6 +58,8 @@ class AnalyseResult:
     drafted_config: Path | None = None
     log: list[str] = field(default_factory=list)  # one line per stage: what it did and how long it took
     seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # e.g. distinct_texts, embedded (this run)
+    engine: str = "local engine"
 
 
 def default_outdir(cfg: Config, base: str | Path = "outputs") -> Path:
@@ -87,6 +95,8 @@ class Context:
     config: Config
     settings: Settings
     progress: Progress = SILENT
+    engine: Engine = field(default_factory=LocalEngine)
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,6 +151,7 @@ def make_embedder(ctx: Context):
     model = params.pop("model")
     if model is not None and not Path(model).is_absolute():
         model = str((ctx.config.path.parent / model).resolve())
+    ctx.progress.libraries()  # before any model loads: its "Loading weights" bar only with progress on
     key = json.dumps([model, params], sort_keys=True)
     embedder = _EMBEDDERS.get(key)
     if embedder is None:
@@ -149,10 +160,35 @@ def make_embedder(ctx: Context):
 
 
 def embed_texts(ctx: Context, texts: list[str], embedder, desc: str) -> np.ndarray:
-    """Vectors of ``texts``, embedding only what the workspace cache lacks."""
-    from consult.embed import embed_cached
+    """Vectors of ``texts``, embedding only what the workspace cache lacks (with the run's engine)."""
+    return embed_cached(texts, embedder, EmbeddingCache(ctx.conn), progress=ctx.progress, desc=desc,
+                        engine=ctx.engine)
 
-    return embed_cached(texts, embedder, EmbeddingCache(ctx.conn), progress=ctx.progress, desc=desc)
+
+def stage_embed(ctx: Context) -> StageDone:
+    """Embed every distinct text the later stages analyse, all questions at once (cached, resumable).
+
+    Whole answers (for themes) and passages of long ones (for coding); length-sorted across
+    questions, so the batches pad little; each chunk is committed as it is done.
+    """
+    conn = ctx.conn
+    texts: dict[str, None] = {}
+    questions = ws_responses.text_questions(conn)
+    with ctx.progress.bar("embed: gather texts", len(questions), unit="question") as bar:
+        for q in questions:
+            bar.set_description(f"embed: gather texts {q['id']}")
+            for chunk_words in (None, CHUNK_WORDS):
+                texts.update(dict.fromkeys(u.text for u in analysis_units(conn, q["id"], chunk_words)))
+            bar.update(1)
+    embedder = make_embedder(ctx)
+    with timed() as took:
+        done = embed_missing(list(texts), embedder, EmbeddingCache(conn), engine=ctx.engine, progress=ctx.progress,
+                             desc=f"embed {len(texts):,} texts")
+    ctx.counts["distinct_texts"] = len(texts)
+    ctx.counts["embedded"] = done
+    rate = f" at {done / took[0]:.0f} texts/s" if done and took[0] > 0 else ""
+    return StageDone(f"{len(texts):,} distinct texts, {done:,} embedded now{rate} ({len(texts) - done:,} cached);"
+                     f" {embedder.model_id}, {ctx.engine.describe()}")
 
 
 def stage_themes(ctx: Context) -> StageDone:
@@ -162,15 +198,19 @@ def stage_themes(ctx: Context) -> StageDone:
     conn, embedder, params = ctx.conn, make_embedder(ctx), asdict(ctx.settings.themes)
     notes: list[str] = []
     found = texts = 0
-    for q in ws_responses.text_questions(conn):
+    questions = ws_responses.text_questions(conn)
+    stage_bar = ctx.progress.bar("themes", ws_responses.count_answers(conn, with_text=True,
+                                 questions=[q["id"] for q in questions]))
+    for q in questions:
+        stage_bar.set_description(f"themes {q['id']}: read answers")
         units = analysis_units(conn, q["id"])
         texts += len(units)
         if units:
             emb = embed_texts(ctx, [u.text for u in units], embedder, f"themes {q['id']}: embed")
-            with ctx.progress.bar(f"themes {q['id']}: cluster {len(units):,} texts", None, unit="step"):
-                result = ThemeFinder(**params).fit(
-                    [u.text for u in units], emb, weights=[u.weight for u in units],
-                    encoder=lambda phrases, qid=q["id"]: embed_texts(ctx, list(phrases), embedder, f"themes {qid}: label"))
+            stage_bar.set_description(f"themes {q['id']}: cluster and label {len(units):,} texts")
+            result = ThemeFinder(**params).fit(
+                [u.text for u in units], emb, weights=[u.weight for u in units],
+                encoder=lambda phrases, qid=q["id"]: embed_texts(ctx, list(phrases), embedder, f"themes {qid}: label"))
         else:
             result = ThemeResult(themes=[], labels=np.zeros(0, dtype=int), unclustered=[], note="No substantive answers")
         # Every member of a campaign stands for the template's theme; additions are not theme members.
@@ -184,6 +224,8 @@ def stage_themes(ctx: Context) -> StageDone:
         found += len(result.themes)
         if result.note:
             notes.append(f"{q['id']}: {result.note}")
+        stage_bar.update(ws_responses.count_answers(conn, with_text=True, questions=[q["id"]]))
+    stage_bar.close()
     return StageDone(f"{found} candidate themes in {texts:,} distinct texts", notes)
 
 
@@ -199,7 +241,14 @@ def stage_assign(ctx: Context) -> StageDone:
     tuner = FineTuner(model=embedder.model_path, show_progress=ctx.progress.enabled, **asdict(ctx.settings.tune))
     notes: list[str] = []
     coded = learnt = 0
-    for q in ws_responses.text_questions(conn):
+    questions = ws_responses.text_questions(conn)
+    stage_bar = ctx.progress.bar("assign", ws_responses.count_answers(conn, with_text=True,
+                                 questions=[q["id"] for q in questions]))
+    pending = 0  # answers of the question before, counted as done when the next one starts
+    for q in questions:
+        stage_bar.update(pending)
+        stage_bar.set_description(f"assign {q['id']}")
+        pending = ws_responses.count_answers(conn, with_text=True, questions=[q["id"]])
         path = folder / f"{q['id']}.yaml"
         if path.is_file():
             book = load_codebook(path)
@@ -252,6 +301,8 @@ def stage_assign(ctx: Context) -> StageDone:
         ws_quality.draw(conn, q["id"], ctx.settings.quality)
         coded += len(per_response)
         learnt += len(reviewed)
+    stage_bar.update(pending)
+    stage_bar.close()
     return StageDone(f"{coded:,} answers coded, learning from {learnt:,} that people coded", notes)
 
 
@@ -327,6 +378,27 @@ def draft_codebook(outdir: str | Path, question_id: str) -> Any:
     return draft
 
 
+def output_digest(conn: sqlite3.Connection) -> str:
+    """SHA-256 over every free-text answer's final codes and theme, keyed by respondent and question.
+
+    Two runs (or two engines) that agree on what each answer was coded and which theme it is in
+    give the same digest; confidences are left out, as the last bits of a vector may differ
+    between machines.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for q in ws_responses.text_questions(conn):
+        finals = ws_codes.final_codes(conn, question_id=q["id"])
+        theme_of = ws_themes.memberships(conn, q["id"])
+        for r in ws_responses.responses(conn, q["id"]):
+            if r["text"] is None:
+                continue
+            row = [r["respondent_id"], q["id"], sorted(finals.get(r["id"], ())), theme_of.get(r["id"])]
+            digest.update((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
+    return digest.hexdigest()
+
+
 def ingest_notes(r: ws_responses.IngestResult) -> list[str]:
     """What the run log says about answers that left the input or came back."""
     notes = []
@@ -343,7 +415,7 @@ def ingest_notes(r: ws_responses.IngestResult) -> list[str]:
 
 def stages() -> list[tuple[str, Stage]]:
     """The machine stages after loading, in order; each returns notes for the run log."""
-    return [("dedupe", stage_dedupe), ("themes", stage_themes), ("assign", stage_assign)]
+    return [("dedupe", stage_dedupe), ("embed", stage_embed), ("themes", stage_themes), ("assign", stage_assign)]
 
 
 def analyse(
@@ -352,16 +424,17 @@ def analyse(
     *,
     progress: bool = True,
     skip: tuple[str, ...] = (),
+    engine: Engine | None = None,
 ) -> AnalyseResult:
     """Run the whole analysis of the consultation in ``folder`` into ``outdir``.
 
     ``folder`` may also be a config file, or a data file: then the config beside it (if it reads that
     file) is used, or one is drafted into the output folder (kept for the next run, edits included).
+    ``engine`` runs the embedding (default: a :class:`~consult.engine.LocalEngine`); the caller closes it.
     """
     from consult.report import write_summary
 
     bars = Progress(enabled=progress)
-    bars.libraries()
     seconds: dict[str, float] = {}
     log_lines: list[str] = []
     folder, drafted = config_for(folder, outdir)
@@ -387,7 +460,7 @@ def analyse(
             log_lines.append(f"ingest: {ingested.deleted:,} answers gone from the input deleted, "
                              f"{ingested.withdrawn_answers:,} withdrawn ({took[0]:.1f} s)")
             notes += ingest_notes(ingested)
-            ctx = Context(conn, cfg, settings, bars)
+            ctx = Context(conn, cfg, settings, bars, engine if engine is not None else LocalEngine())
             for name, stage in stages():
                 if name in skip:
                     continue
@@ -420,6 +493,8 @@ def analyse(
         withdrawn=ingested.withdrawn_answers,
         log=log_lines,
         seconds=seconds,
+        counts=ctx.counts,
+        engine=ctx.engine.describe(),
         notes=notes,
         drafted_config=drafted,
     )

@@ -34,6 +34,12 @@ class EmbeddingCache:
                 found[h] = vec.astype(np.float32)
         return found
 
+    def present(self, model_id: str, hashes: Sequence[str]) -> set[str]:
+        """Which of ``hashes`` have a cached vector (without reading the vectors)."""
+        return {r[0] for r in select_in(
+            self.conn, "SELECT text_hash FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
+            list(dict.fromkeys(hashes)), before=[model_id])}
+
     def put(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
         """Store vectors ({hash: vector}) in one transaction: a chunk is saved whole or not at all."""
         with transaction(self.conn):
