@@ -471,10 +471,12 @@ def analyse(
                 log_lines.append(f"{name}: {done.summary} ({took[0]:.1f} s)")
                 notes += done.notes
             notes += record_quality(ctx, run_id)
-            with timed() as took:
-                summary = write_summary(conn, out / "summary.html")
-            seconds["report"] = took[0]
-            log_lines.append(f"report: {summary.name} ({took[0]:.1f} s)")
+            summary = out / "summary.html"
+            if "report" not in skip:
+                with timed() as took:
+                    summary = write_summary(conn, summary)
+                seconds["report"] = took[0]
+                log_lines.append(f"report: {summary.name} ({took[0]:.1f} s)")
         except KeyboardInterrupt:
             ws_runs.finish_run(conn, run_id, log_lines + notes, "interrupted")
             raise

@@ -39,15 +39,16 @@ def frame(conn: sqlite3.Connection, question_id: str) -> Frame:
         "SELECT response_id FROM quality_samples WHERE question_id = ? AND checked IS NOT NULL", (question_id,))}
     rows = conn.execute(
         "SELECT r.id, c.canonical_id, coalesce(c.own_words, 0) AS own_words, d.kind,"
-        " EXISTS (SELECT 1 FROM decisions x WHERE x.response_id = r.id) AS decided,"
-        " EXISTS (SELECT 1 FROM dedupe_groups g WHERE g.canonical_response_id = r.id AND g.campaign_id IS NOT NULL)"
-        " AS campaign"
+        " EXISTS (SELECT 1 FROM decisions x WHERE x.response_id = r.id) AS decided"
         " FROM responses r LEFT JOIN answer_copies c ON c.response_id = r.id"
         " LEFT JOIN response_dedupe d ON d.response_id = r.id"
         " WHERE r.question_id = ? AND r.withdrawn IS NULL AND trim(coalesce(r.text, '')) != ''"
         " AND coalesce(d.kind, '') != 'non-substantive' ORDER BY r.id",
         (question_id,),
     ).fetchall()
+    # campaigns' canonical answers, read once (a per-answer EXISTS on dedupe_groups grows as answers x groups)
+    canonical_of_campaign = {r[0] for r in conn.execute(
+        "SELECT canonical_response_id FROM dedupe_groups WHERE campaign_id IS NOT NULL")}
     decided = {r["id"] for r in rows if r["decided"]}
     weights: dict[int, float] = {}
     campaigns: set[int] = set()
@@ -58,7 +59,7 @@ def frame(conn: sqlite3.Connection, question_id: str) -> Frame:
         if r["id"] in decided and r["id"] != unit:
             continue  # a copy with a decision of its own
         weights[unit] = weights.get(unit, 0.0) + 1.0
-        if r["campaign"]:
+        if r["id"] in canonical_of_campaign:
             campaigns.add(r["id"])
     campaigns &= set(weights)
     return Frame(weights, campaigns, {u for u in weights if u in decided and u in blind})
