@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -231,8 +232,10 @@ class RayEngine(Engine):
         ctx.enable_progress_bars = False  # the driver shows its own bar: texts, rate, time left
         ctx.print_on_execution_start = False
         ctx.enable_auto_log_stats = False
+        # Ray's own warnings (token set-up, "progress bars disabled") say nothing a person can act on;
+        # its errors surface as exceptions.
         for name in ("ray", "ray.data", "ray._private", "ray.util"):
-            logging.getLogger(name).setLevel(logging.ERROR if self.quiet else logging.WARNING)
+            logging.getLogger(name).setLevel(logging.ERROR)
 
     def pool(self) -> tuple[int, float, float]:
         """(workers, CPUs per worker, GPUs per worker) for this cluster."""
@@ -263,6 +266,11 @@ class RayEngine(Engine):
         each = f"{gpus:g} GPU" if gpus else f"{cpus:g} CPU{'s' if cpus != 1 else ''}"
         return f"ray engine, {workers} worker{'s' if workers != 1 else ''} of {each} on {where}"
 
+    def _restarts(self) -> dict[str, int]:
+        """On a cluster a lost worker is restarted (Ray's default); on a local runtime there is nowhere
+        else to restart it, so none is (which also spares the terminal Ray's note about restarting actors)."""
+        return {"max_restarts": 0} if self.address is None else {}
+
     def close(self) -> None:
         if self._started:
             import ray
@@ -288,13 +296,16 @@ class RayEngine(Engine):
                             "text": pa.array([texts[i] for i in order[lo:lo + self.chunk_size]], pa.string())})
                   for lo in range(0, len(texts), self.chunk_size)]
         model = None if embedder.is_default_model else str(embedder.model_path)
-        ds = ray.data.from_arrow(blocks).map_batches(
-            EmbedWorker,
-            fn_constructor_kwargs={"model": model, "precision": embedder.precision,
-                                   "batch_size": embedder.batch_size},
-            compute=ray.data.ActorPoolStrategy(size=workers),
-            batch_size=self.chunk_size, batch_format="numpy", num_cpus=cpus, num_gpus=gpus or None,
-        )
+        kwargs = dict(fn_constructor_kwargs={"model": model, "precision": embedder.precision,
+                                             "batch_size": embedder.batch_size},
+                      compute=ray.data.ActorPoolStrategy(size=workers),
+                      batch_size=self.chunk_size, batch_format="numpy", num_cpus=cpus, num_gpus=gpus or None)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*ray_remote_args.*")
+            try:
+                ds = ray.data.from_arrow(blocks).map_batches(EmbedWorker, **kwargs, **self._restarts())
+            except TypeError:  # a Ray that no longer takes actor options here: its defaults, then
+                ds = ray.data.from_arrow(blocks).map_batches(EmbedWorker, **kwargs)
         for batch in ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
             idx = np.asarray(batch["i"], dtype=np.int64)
             self.texts_sent += len(idx)
@@ -313,9 +324,10 @@ class RayEngine(Engine):
         blocks = [pa.table({"i": pa.array(range(lo, min(lo + batch_size, len(items))), pa.int64()),
                             "item": pa.array([pickle.dumps(x) for x in items[lo:lo + batch_size]], pa.binary())})
                   for lo in range(0, len(items), batch_size)]
+        pool = (dict(compute=ray.data.TaskPoolStrategy(size=workers)) if hasattr(ray.data, "TaskPoolStrategy")
+                else dict(concurrency=workers))
         ds = ray.data.from_arrow(blocks).map_batches(
-            _call_in_batches, fn_kwargs={"fn": fn}, batch_size=batch_size, batch_format="numpy",
-            num_cpus=cpus, concurrency=workers)
+            _call_in_batches, fn_kwargs={"fn": fn}, batch_size=batch_size, batch_format="numpy", num_cpus=cpus, **pool)
         out: list[Any] = [None] * len(items)
         for batch in ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
             for i, r in zip(batch["i"].tolist(), batch["result"]):

@@ -231,9 +231,19 @@ def test_ray_engine_gives_the_same_codes_and_themes_as_the_local_engine(tmp_path
     pytest.importorskip("ray.data", reason="the Ray engine is an extra: pip install 'consult[ray]'")
     src = sample_slice(tmp_path)
     local = analyse(src, tmp_path / "local", progress=False)
-    with RayEngine(workers=2, chunk_size=64, min_texts=0, quiet=True) as engine:
+    with RayEngine(workers=2, chunk_size=64, min_texts=500, quiet=True) as engine:
         remote = analyse(src, tmp_path / "ray", progress=False, engine=engine)
         assert engine.texts_sent >= remote.counts["embedded"] > 500  # the Ray workers did the embedding
         assert remote.engine.startswith("ray engine, 2 workers")
     assert remote.counts["distinct_texts"] == local.counts["distinct_texts"]
     assert digest(tmp_path / "ray") == digest(tmp_path / "local")
+
+
+@pytest.mark.slow
+def test_ray_map_batches_runs_on_the_workers_and_keeps_order() -> None:
+    pytest.importorskip("ray.data", reason="the Ray engine is an extra: pip install 'consult[ray]'")
+    with RayEngine(workers=2, min_texts=0, quiet=True) as engine:
+        # a lambda travels by value (a function of this test module would need tests/ on the workers' path)
+        got = engine.map_batches(lambda batch: [(x * x, os.getpid()) for x in batch], list(range(100)), batch_size=7)
+    assert [square for square, _ in got] == [x * x for x in range(100)]
+    assert os.getpid() not in {pid for _, pid in got}
