@@ -589,37 +589,78 @@ async def codebook_page(request: Request) -> Response:
     outcome = Outcome()
     if request.method == "POST":
 
+        def label(code_id: str) -> str:
+            return _quoted(_labels(conn, qid).get(code_id, code_id))
+
         def add(form, name: str) -> str:
             new = code_edits.add_code(conn, qid, _text(form, "label"), name, description=_text(form, "description"),
                                       parent=_text(form, "parent") or None)
-            return f"Added code {new}."
+            return f"Added the code {label(new)}."
 
         def edit(form, name: str) -> str:
             version = _text(form, "version")
-            code_edits.edit_code(conn, qid, _text(form, "code"), name, label=_text(form, "label"),
-                                 description=_text(form, "description"),
-                                 expected_version=_version(version) if version else None)
-            return f"Saved code {_text(form, 'code')}."
+            before = label(_text(form, "code"))
+            after = code_edits.edit_code(conn, qid, _text(form, "code"), name, label=_text(form, "label"),
+                                         description=_text(form, "description"),
+                                         expected_version=_version(version) if version else None)
+            now = _quoted(after["label"])
+            return f"Saved {now}." if now == before else f"Saved {before}, now called {now}."
 
         def merge(form, name: str) -> str:
             sources = [str(s) for s in form.getlist("sources")]
+            names = _and([label(s) for s in sources])
             moved = code_edits.merge_codes(conn, qid, sources, _text(form, "into"), name)
-            return f"Merged {', '.join(sources)} into {_text(form, 'into')}; {moved} coded answers moved."
+            return f"Merged {names} into {label(_text(form, 'into'))}: " + _moved_words(moved, names, label)
 
         def split(form, name: str) -> str:
+            code = label(_text(form, "code"))
             new_ids = code_edits.split_code(conn, qid, _text(form, "code"), _text(form, "labels").splitlines(), name)
-            return f"Split {_text(form, 'code')} into {', '.join(new_ids)}."
+            return f"Split {code} into {_and([label(n) for n in new_ids])}."
 
         def delete(form, name: str) -> str:
             code = _text(form, "code")
+            was = label(code)
             moved = code_edits.delete_code(conn, qid, code, name, reassign_to=_text(form, "reassign_to") or None)
-            return f"Deleted {code}; {moved} coded answers changed."
+            return f"Deleted {was}: " + _moved_words(moved, was, label)
 
         outcome = await _apply(request, {"add": add, "edit": edit, "merge": merge, "split": split, "delete": delete},
                                "The code now reads as below; re-apply your change if it still makes sense.")
         if isinstance(outcome, Response):
             return outcome
     return _render_codebook(request, conn, q, error=outcome.error, message=outcome.message, status=outcome.status)
+
+
+def _labels(conn: sqlite3.Connection, qid: str) -> dict[str, str]:
+    """Every code id of a question (merged and deleted ones too) -> its label."""
+    return {c["id"]: c["label"] for c in codes.codes(conn, qid, include_inactive=True)}
+
+
+def _quoted(label: str) -> str:
+    return f"\u201c{label}\u201d"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else "nothing"
+
+
+def _answers(n: int) -> str:
+    return f"{n} answer{'' if n == 1 else 's'}"
+
+
+def _moved_words(moved: code_edits.Moved, names: str, label: Callable[[str], str]) -> str:
+    """A merge's or deletion's effect on the answers, in the numbers the code lists show."""
+    if moved.target is None:
+        text = f"{_answers(moved.answers)} no longer coded {names}."
+    else:
+        target = label(moved.target)
+        already = moved.answers - moved.gained
+        text = (f"{_answers(moved.gained)} moved to {target} ({_answers(moved.answers)} had {names}"
+                + (f", {already} of them already had {target}" if already else "")
+                + f"); {target} went from {moved.target_before} to {moved.target_after} answers.")
+    if moved.decided:
+        text += (f" {_answers(moved.decided)} coded by a person {'was' if moved.decided == 1 else 'were'} changed"
+                 " to match (each change is in the audit trail).")
+    return text
 
 
 def _render_codebook(request: Request, conn: sqlite3.Connection, q: dict[str, Any], *,

@@ -10,14 +10,53 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from consult.codebook import slugify, unique_id
 from consult.errors import ConsultError
 from consult.workspace.answers import VersionConflict, answer_state, check_reviewer, update_answer
 from consult.workspace.codes import code as _code
-from consult.workspace.db import transaction
+from consult.workspace.db import select_in, transaction
 from consult.workspace.events import log_event
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What merging or deleting codes did to the answers' final codes: the counts the code lists show.
+
+    ``answers``: answers that had one of the codes (by a person's decision or the model's); ``gained``: of
+    them, answers that now count towards ``target`` and did not before; ``decided``: answers whose
+    person's decision was rewritten (each an audited change of the answer); ``target_before`` and
+    ``target_after``: answers coded ``target`` before and after (None when the answers go nowhere).
+    """
+
+    answers: int
+    gained: int
+    decided: int
+    target: str | None = None
+    target_before: int | None = None
+    target_after: int | None = None
+
+
+def _coded(conn: sqlite3.Connection, question_id: str, code_ids: Sequence[str]) -> set[int]:
+    """The answers whose final codes include any of ``code_ids`` (the final_codes view, as the lists count)."""
+    return {r[0] for r in select_in(
+        conn, "SELECT DISTINCT response_id FROM final_codes WHERE question_id = ? AND code_id IN ({marks})",
+        list(code_ids), before=[question_id])}
+
+
+def _moved(conn: sqlite3.Connection, question_id: str, sources: Sequence[str], target: str | None,
+           edit: Any) -> tuple[Moved, Any]:
+    """Run ``edit()`` (which rewrites ``decided`` answers, returned first) and count what it did to the final codes."""
+    had = _coded(conn, question_id, sources)
+    before = _coded(conn, question_id, [target]) if target else set()
+    decided, result = edit()
+    if not target:
+        return Moved(len(had), 0, decided), result
+    after = _coded(conn, question_id, [target])
+    return Moved(len(had), len(had - before), decided, target, len(before), len(after)), result
+
 
 def _public(code: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("label", "description", "status", "merged_into", "parent", "version")
@@ -154,8 +193,8 @@ def _reassign(
     return changed
 
 
-def merge_codes(conn: sqlite3.Connection, question_id: str, sources: Sequence[str], into: str, reviewer: str) -> int:
-    """Merge ``sources`` into the code ``into``; their answers move to it. Return answers moved."""
+def merge_codes(conn: sqlite3.Connection, question_id: str, sources: Sequence[str], into: str, reviewer: str) -> Moved:
+    """Merge ``sources`` into the code ``into``; their answers move to it. Return what moved (:class:`Moved`)."""
     reviewer = check_reviewer(reviewer)
     sources = [s for s in dict.fromkeys(sources) if s != into]
     if not sources:
@@ -164,21 +203,29 @@ def merge_codes(conn: sqlite3.Connection, question_id: str, sources: Sequence[st
         target = _code(conn, question_id, into)
         if target["status"] != "active":
             raise ConsultError(f"code {into!r} is not active")
-        moved = 0
         for src in sources:
             code = _code(conn, question_id, src)
             if code["status"] != "active":
                 raise ConsultError(f"code {src!r} is not active")
             if code["builtin"]:
                 raise ConsultError(f"the built-in code {src!r} cannot be merged away")
-            moved += _reassign(conn, question_id, src, [into], reviewer)
-            conn.execute(
-                "UPDATE codes SET status = 'merged', merged_into = ?, source = 'reviewer', version = version + 1"
-                " WHERE question_id = ? AND id = ?",
-                (into, question_id, src),
-            )
-            conn.execute("UPDATE codes SET parent = ? WHERE question_id = ? AND parent = ?", (into, question_id, src))
-            _log_code(conn, reviewer, question_id, src, "merge", _public(code), _public(_code(conn, question_id, src)))
+
+        def edit() -> tuple[int, None]:
+            decided = 0
+            for src in sources:
+                code = _code(conn, question_id, src)
+                decided += _reassign(conn, question_id, src, [into], reviewer)
+                conn.execute(
+                    "UPDATE codes SET status = 'merged', merged_into = ?, source = 'reviewer', version = version + 1"
+                    " WHERE question_id = ? AND id = ?",
+                    (into, question_id, src),
+                )
+                conn.execute("UPDATE codes SET parent = ? WHERE question_id = ? AND parent = ?", (into, question_id, src))
+                _log_code(conn, reviewer, question_id, src, "merge", _public(code),
+                          _public(_code(conn, question_id, src)))
+            return decided, None
+
+        moved, _ = _moved(conn, question_id, sources, into, edit)
         return moved
 
 
@@ -280,8 +327,8 @@ def split_code_answers(
 
 def delete_code(
     conn: sqlite3.Connection, question_id: str, code_id: str, reviewer: str, *, reassign_to: str | None = None
-) -> int:
-    """Delete a code; its answers move to ``reassign_to`` (or just lose the code). Return answers changed."""
+) -> Moved:
+    """Delete a code; its answers move to ``reassign_to`` (or just lose the code). Return what moved (:class:`Moved`)."""
     reviewer = check_reviewer(reviewer)
     with transaction(conn):
         code = _code(conn, question_id, code_id)
@@ -295,14 +342,20 @@ def delete_code(
             target = _code(conn, question_id, reassign_to)
             if target["status"] != "active":
                 raise ConsultError(f"code {reassign_to!r} is not active")
-        moved = _reassign(conn, question_id, code_id, [reassign_to] if reassign_to else [], reviewer)
-        conn.execute(
-            "UPDATE codes SET status = 'deleted', merged_into = ?, source = 'reviewer', version = version + 1"
-            " WHERE question_id = ? AND id = ?",
-            (reassign_to or None, question_id, code_id),
-        )
-        conn.execute("UPDATE codes SET parent = ? WHERE question_id = ? AND parent = ?",
-                     (code["parent"], question_id, code_id))
+
+        def edit() -> tuple[int, None]:
+            decided = _reassign(conn, question_id, code_id, [reassign_to] if reassign_to else [], reviewer)
+            conn.execute(
+                "UPDATE codes SET status = 'deleted', merged_into = ?, source = 'reviewer', version = version + 1"
+                " WHERE question_id = ? AND id = ?",
+                (reassign_to or None, question_id, code_id),
+            )
+            conn.execute("UPDATE codes SET parent = ? WHERE question_id = ? AND parent = ?",
+                         (code["parent"], question_id, code_id))
+            return decided, None
+
+        moved, _ = _moved(conn, question_id, [code_id], reassign_to, edit)
         _log_code(conn, reviewer, question_id, code_id, "delete", _public(code),
-                  dict(_public(_code(conn, question_id, code_id)), answers_moved=moved))
+                  dict(_public(_code(conn, question_id, code_id)), answers_moved=moved.decided,
+                       answers_changed=moved.answers))
         return moved
