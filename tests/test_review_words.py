@@ -70,3 +70,29 @@ def test_delete_without_reassigning_says_how_many_lost_the_code(ws):
     text = message(client(ws).post("/q/q1/codebook", data={"op": "delete", "code": "training"}).text)
     assert f"{n} answers no longer coded" in text, text
     assert "training" not in codes.code_counts(conn, "q1")
+
+
+def test_the_audit_trail_is_in_words(ws):
+    conn = connect(ws / "consult.db")
+    c = client(ws)
+    state = answers.answer_state(conn, 5)
+    was = set(state.final_codes)
+    gone = sorted(was)[0]
+    new = (was - {gone}) | {"funding" if "funding" not in was else "choice"}
+    added = (new - was).pop()
+    c.post("/a/5", data={"version": str(state.version), "codes": sorted(new), "reviewed": "1", "back": ""})
+    c.post("/q/q1/codebook", data={"op": "edit", "code": "training", "version": "1", "label": "Training for staff",
+                                            "description": "The answer says: advocates need training."})
+    c.post("/q/q1/codebook", data={"op": "merge", "sources": ["choice"], "into": "independence"})
+    labels = {cid: lab for cid, lab in conn.execute("SELECT id, label FROM codes WHERE question_id = 'q1'")}
+    page = c.get("/audit").text
+    sentences = [" ".join(s.split()) for s in re.findall(r'<td class="sentence">([^<]*)</td>', page)]
+    assert f"Asha changed answer 5: + {labels[added]}, \u2212 {labels[gone]}; marked reviewed" in sentences, sentences
+    assert "Asha renamed \u201cAdvocates need training\u201d to \u201cTraining for staff\u201d (question q1)" in sentences
+    assert ("Asha merged \u201cChildren should choose\u201d into \u201cAdvocates must be independent\u201d (question q1)"
+            in sentences)
+    assert "before_json" not in page and '{"' not in page and "&#34;codes&#34;" not in page
+    history = c.get("/a/5").text
+    assert f"+ {labels[added]}" in history and "&#34;" not in history.split('id="history"')[1]
+    csv = c.get("/audit.csv").text
+    assert "sentence" in csv.splitlines()[0] and f"Asha changed answer 5: + {labels[added]}" in csv

@@ -456,7 +456,7 @@ async def answers_page(request: Request) -> Response:
     page = answers.list_answers(conn, f, after=_int(params.get("after"), "after"),
                                 before=_int(params.get("before"), "before"))
     return _render(request, "answers.html", {
-        "q": q, "page": page, "f": f, "qs": _filters_qs(f),
+        "q": q, "page": page, "f": f, "qs": _filters_qs(f), "labels": _labels(conn, qid),
         "codes": codes.codes(conn, qid), "choices": answers.filter_choices(conn, qid),
     })
 
@@ -476,7 +476,8 @@ def _answer_context(conn: sqlite3.Connection, rid: int, f: answers.AnswerFilter)
         "next_id": answers.neighbour(conn, f, rid, forward=True),
         "prev_id": answers.neighbour(conn, f, rid, forward=False),
         "form": {"codes": set(state.final_codes), "reviewed": state.reviewed, "quote": state.quote},
-        "history": events.events(conn, events.EventFilter(entity="answer", entity_id=str(rid)), limit=20),
+        "history": events.described(conn, events.events(conn, events.EventFilter(entity="answer", entity_id=str(rid)),
+                                                        limit=20)),
         "conflict": None,
         "error": None,
     }
@@ -550,7 +551,7 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
         ctx["conflict"] = {
             "by": exc.changed_by,
             "your_version": version,
-            "changes": events.events_since(conn, "answer", rid, version or 0),
+            "changes": events.described(conn, events.events_since(conn, "answer", rid, version or 0)),
             "op": op,
         }
         if intended:
@@ -670,6 +671,7 @@ def _render_codebook(request: Request, conn: sqlite3.Connection, q: dict[str, An
         "q": q, "codes": [c for c in all_codes if c["status"] == "active"],
         "inactive": [c for c in all_codes if c["status"] != "active"],
         "counts": codes.code_counts(conn, q["id"]), "error": error, "message": message,
+        "labels": {c["id"]: c["label"] for c in all_codes},
     }, status)
 
 
@@ -863,7 +865,8 @@ async def group_page(request: Request) -> Response:
     return _render(request, "group.html", {
         "q": q, "g": group, "members": members, "error": outcome.error, "message": outcome.message,
         "others": [o for o in dedupe.dedupe_groups(conn, qid) if o.id != gid],
-        "history": events.events(conn, events.EventFilter(entity="dedupe-group", entity_id=gid), limit=20),
+        "history": events.described(conn, events.events(conn, events.EventFilter(entity="dedupe-group", entity_id=gid),
+                                                        limit=20)),
     }, outcome.status)
 
 
@@ -875,17 +878,17 @@ def _event_filter(params) -> events.EventFilter:
 async def audit_page(request: Request) -> Response:
     f = _event_filter(request.query_params)
     before = _int(request.query_params.get("before"), "before")
-    evs = events.events(_ws(request), f, limit=100, before=before)
+    evs = events.described(_ws(request), events.events(_ws(request), f, limit=100, before=before))
     qs = urlencode({k: v for k, v in vars(f).items() if v})
     return _render(request, "audit.html", {"events": evs, "f": f, "qs": qs,
                                            "more": evs[-1]["id"] if len(evs) == 100 else None})
 
 
 async def audit_csv(request: Request) -> Response:
-    evs = events.events(_ws(request), _event_filter(request.query_params), limit=None)
+    evs = events.described(_ws(request), events.events(_ws(request), _event_filter(request.query_params), limit=None))
     buf = io.StringIO()
     w = csv.writer(buf)
-    cols = ["id", "at", "reviewer", "entity", "entity_id", "action", "before_json", "after_json"]
+    cols = ["id", "at", "reviewer", "entity", "entity_id", "action", "sentence", "before_json", "after_json"]
     w.writerow(cols)
     for e in reversed(evs):
         w.writerow([spreadsheet_safe(e[c]) for c in cols])
