@@ -29,6 +29,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from consult.codebook import NON_SUBSTANTIVE
 from consult.errors import ConsultError
 from consult.files import spreadsheet_safe
 from consult.workspace import answers, code_edits, codes, dedupe, events, responses, themes
@@ -434,13 +435,15 @@ async def question_page(request: Request) -> Response:
     if q is None:
         return _not_found(request, f"No question {qid}.")
     progress = next(iter(answers.questions(conn, qid)), None)
+    queue = answers.review_queue(conn, qid, 20)
     return _render(request, "question.html", {
         "q": q,
         "progress": progress,
         "codes": codes.codes(conn, qid),
         "counts": codes.code_counts(conn, qid),
         "themes": themes.theme_counts(conn, qid),
-        "queue": answers.review_queue(conn, qid, 20),
+        "queue": queue,
+        "copies": answers.copies_of(conn, [a["id"] for a in queue]),
     })
 
 
@@ -457,24 +460,91 @@ async def answers_page(request: Request) -> Response:
                                 before=_int(params.get("before"), "before"))
     return _render(request, "answers.html", {
         "q": q, "page": page, "f": f, "qs": _filters_qs(f), "labels": _labels(conn, qid),
+        "copies": answers.copies_of(conn, [r["id"] for r in page.rows]),
         "codes": codes.codes(conn, qid), "choices": answers.filter_choices(conn, qid),
     })
 
 
-def _answer_context(conn: sqlite3.Connection, rid: int, f: answers.AnswerFilter) -> dict[str, Any] | None:
+QUEUE_SKIP_KEPT = 200  # answers passed over in the queue that the links remember (about 1.4 KB of address)
+
+
+@dataclass(frozen=True)
+class Nav:
+    """Where the reviewer came to an answer from, so "next" follows it: a filtered answer list, or the
+    question's review queue (``queue``, with the answers passed over without being reviewed)."""
+
+    filters: answers.AnswerFilter
+    queue: str | None = None
+    skip: tuple[int, ...] = ()
+
+    def qs(self, skip: tuple[int, ...] | None = None) -> str:
+        """The query string that carries this navigation (``skip``: a different list of passed-over answers)."""
+        if self.queue is None:
+            return _filters_qs(self.filters)
+        kept = (self.skip if skip is None else skip)[-QUEUE_SKIP_KEPT:]
+        pairs = {"from": "queue", "question": self.queue, "skip": ",".join(map(str, kept)) or None}
+        return urlencode({k: v for k, v in pairs.items() if v})
+
+    def passing(self, rid: int) -> Nav:
+        """This navigation once answer ``rid`` is left behind without being reviewed."""
+        return self if self.queue is None or rid in self.skip else Nav(self.filters, self.queue, (*self.skip, rid))
+
+    def next_id(self, conn: sqlite3.Connection, rid: int) -> int | None:
+        if self.queue is None:
+            return answers.neighbour(conn, self.filters, rid, forward=True)
+        exclude = {*self.skip, rid}
+        # the queue as the server ranks it now, less what this reviewer has passed over
+        return next((r["id"] for r in answers.review_queue(conn, self.queue, len(exclude) + 1) if r["id"] not in exclude),
+                    None)
+
+    def prev_id(self, conn: sqlite3.Connection, rid: int) -> int | None:
+        if self.queue is None:
+            return answers.neighbour(conn, self.filters, rid, forward=False)
+        return None
+
+
+def _nav(params) -> Nav:  # noqa: ANN001 - query params or a parsed form value
+    f = _filters(params)
+    if params.get("from") == "queue" and f.question_id:
+        skip = tuple(i for i in (_int(x.strip(), "skip") for x in str(params.get("skip") or "").split(",") if x.strip())
+                     if i is not None)
+        return Nav(answers.AnswerFilter(question_id=f.question_id), f.question_id, skip)
+    return Nav(f)
+
+
+def _code_keys(code_list: list[dict[str, Any]]) -> dict[str, str]:
+    """The key that ticks each code on the answer page: 1-9 for the first nine, n for no substantive answer."""
+    keys = {NON_SUBSTANTIVE: "n"} if any(c["id"] == NON_SUBSTANTIVE for c in code_list) else {}
+    digits = iter("123456789")
+    for c in code_list:
+        if c["id"] not in keys:
+            key = next(digits, None)
+            if key is None:
+                break
+            keys[c["id"]] = key
+    return keys
+
+
+def _answer_context(conn: sqlite3.Connection, rid: int, nav: Nav) -> dict[str, Any] | None:
     detail = answers.answer_detail(conn, rid)
     if detail is None:
         return None
     state = detail["state"]
+    code_list = codes.codes(conn, state.question_id)
+    next_id = nav.next_id(conn, rid)
     return {
         "d": detail,
         "s": state,
         "q": answers.question(conn, state.question_id),
-        "codes": codes.codes(conn, state.question_id),
+        "codes": code_list,
+        "keys": _code_keys(code_list),
+        "copies": answers.copies_of(conn, [rid]).get(rid, 0),
         "labels": {c["id"]: c["label"] for c in codes.codes(conn, state.question_id, include_inactive=True)},
-        "qs": _filters_qs(f),
-        "next_id": answers.neighbour(conn, f, rid, forward=True),
-        "prev_id": answers.neighbour(conn, f, rid, forward=False),
+        "qs": nav.qs(),
+        "next_qs": nav.passing(rid).qs(),
+        "queue": nav.queue,
+        "next_id": next_id,
+        "prev_id": nav.prev_id(conn, rid),
         "form": {"codes": set(state.final_codes), "reviewed": state.reviewed, "quote": state.quote},
         "history": events.described(conn, events.events(conn, events.EventFilter(entity="answer", entity_id=str(rid)),
                                                         limit=20)),
@@ -491,10 +561,9 @@ async def answer_page(request: Request) -> Response:
         rid = None
     if rid is None:
         return _not_found(request, "No such answer.")
-    f = _filters(request.query_params)
     if request.method == "POST":
         return await _answer_post(request, conn, rid)
-    ctx = _answer_context(conn, rid, f)
+    ctx = _answer_context(conn, rid, _nav(request.query_params))
     if ctx is None:
         return _not_found(request, f"No answer {rid}.")
     if request.query_params.get("saved"):
@@ -505,8 +574,8 @@ async def answer_page(request: Request) -> Response:
 async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> Response:
     form = await _form(request)
     back = str(form.get("back") or "")
-    f = _filters(dict(_parse_qs(back)))
-    ctx = _answer_context(conn, rid, f)
+    nav = _nav(dict(_parse_qs(back)))
+    ctx = _answer_context(conn, rid, nav)
     if ctx is None:
         return _not_found(request, f"No answer {rid}.")
     name, denied = _require_reviewer(request)
@@ -546,7 +615,7 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
         else:
             raise ConsultError(f"unknown action {op!r}")
     except VersionConflict as exc:
-        ctx = _answer_context(conn, rid, f)
+        ctx = _answer_context(conn, rid, nav)
         assert ctx is not None
         ctx["conflict"] = {
             "by": exc.changed_by,
@@ -564,14 +633,17 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
                 ctx["conflict"]["removed"] = sorted(set(base["codes"]) - set(intended["codes"]))
         return _render(request, "answer.html", ctx, status_code=409)
     except (ConsultError, ValueError) as exc:
-        ctx = _answer_context(conn, rid, f)
+        ctx = _answer_context(conn, rid, nav)
         assert ctx is not None
         ctx["error"] = exc.message if isinstance(exc, ConsultError) else "those numbers are not valid"
         return _render(request, "answer.html", ctx, status_code=400)
     target = rid
     if op == "save-next":
-        target = answers.neighbour(conn, f, rid) or rid
-    qs = _filters_qs(f)
+        state = answers.answer_state(conn, rid)
+        if state is not None and not state.reviewed:
+            nav = nav.passing(rid)  # saved but not reviewed: it stays in the queue, behind this reviewer
+        target = nav.next_id(conn, rid) or rid
+    qs = nav.qs()
     return RedirectResponse(f"/a/{target}?{qs + '&' if qs else ''}saved=1", status_code=303)
 
 
