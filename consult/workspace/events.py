@@ -151,6 +151,9 @@ def sentence(e: dict[str, Any], labels: dict[str, str]) -> str:
         if action == "merge" and after.get("merged_from"):
             return (f"{who} merged group {after['merged_from']} into duplicate group {eid}, which now has "
                     f"{_n(after.get('members', 0))}")
+    if entity == "codebook":
+        done = "wrote the edit to" if action == "write" else "wrote the edits made in the review app into"
+        return f"{who} {done} {after.get('file', 'the codebook file')} (question {eid})"
     if entity == "withdrawn" and action == "purge":
         return (f"{who} deleted {_n(len(before.get('answers', [])))} withdrawn from the input, and "
                 f"{len(before.get('respondents', []))} respondents with no answer left")
