@@ -102,3 +102,17 @@ def test_fifty_answers_from_the_queue_by_keyboard(browser, server, capsys):
     with capsys.disabled():
         print(f"\nkeyboard review: {ANSWERS} answers from the queue in {seconds:.1f} s, "
               f"{1000 * seconds / ANSWERS:.0f} ms per answer (page load, keys and save)")
+
+
+def test_review_pages_have_no_axe_violations(browser, server):
+    from chromium import axe_violations
+
+    base, ws = server
+    conn = connect(ws / "consult.db")
+    head = answers.review_queue(conn, "q1", 1)[0]["id"]
+    answers.set_codes(conn, head, ["funding", "other"], "Asha")
+    code_edits.merge_codes(conn, "q1", ["choice"], "independence", "Asha")
+    campaign = conn.execute("SELECT canonical_response_id FROM dedupe_groups WHERE campaign_id IS NOT NULL").fetchone()[0]
+    for path in ("/q/q1", f"/a/{head}?from=queue&question=q1", f"/a/{campaign}", "/q/q1/answers?unreviewed=1",
+                 "/audit", "/q/q1/codebook"):
+        assert axe_violations(browser, base + path) == [], path

@@ -816,7 +816,8 @@ async def split_page(request: Request) -> Response:
                 moved = sum(1 for c in choices.values() if c == "move")
                 both = sum(1 for c in choices.values() if c == "both")
                 return _render_codebook(request, conn, q, message=(
-                    f"Split {code['label']}: new code {new_id}; {moved} answers moved to it, {both} have both."))
+                    f"Split {_quoted(code['label'])}: new code {_quoted(_labels(conn, qid).get(new_id, new_id))}; "
+                    f"{_answers(moved)} moved to it, {_answers(both)} {'has' if both == 1 else 'have'} both."))
             after = first - 1 if first is not None else None  # show the same page again
         else:
             error, status = f"unknown action {op!r}", 400
@@ -858,12 +859,12 @@ async def campaigns_page(request: Request) -> Response:
         def confirm(form, name: str) -> str:
             gid = _text(form, "group")
             n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
-            return f"Confirmed group {gid}; {n} answers recorded as decided."
+            return f"Confirmed group {gid}; {_answers(n)} recorded as decided."
 
         def merge(form, name: str) -> str:
             source, into = _text(form, "source"), _text(form, "into")
             n = dedupe.merge_groups(conn, qid, source, into, name, expected_version=_version(form.get(f"version-{source}")))
-            return f"Merged group {source} into {into}; {n} answers moved."
+            return f"Merged group {source} into {into}; {_answers(n)} moved."
 
         outcome = await _apply(request, {"confirm": confirm, "merge": merge}, "The groups now read as below.")
         if isinstance(outcome, Response):
@@ -897,12 +898,12 @@ async def group_page(request: Request) -> Response:
 
         def confirm(form, name: str) -> str:
             n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
-            return f"Confirmed this group; {n} answers recorded as decided."
+            return f"Confirmed this group; {_answers(n)} recorded as decided."
 
         def merge(form, name: str) -> str:
             into = _text(form, "into")
             n = dedupe.merge_groups(conn, qid, gid, into, name, expected_version=_version(form.get("version")))
-            return f"Merged this group into {into}; {n} answers moved."
+            return f"Merged this group into {into}; {_answers(n)} moved."
 
         def chosen(form) -> tuple[list[int], dict[int, int]]:
             ids = _ids(form.getlist("answer"))
@@ -910,12 +911,12 @@ async def group_page(request: Request) -> Response:
 
         def not_duplicate(form, name: str) -> str:
             ids, versions = chosen(form)
-            return f"{dedupe.not_duplicate(conn, qid, ids, name, expected_versions=versions)} answers marked as not duplicates."
+            return f"{_answers(dedupe.not_duplicate(conn, qid, ids, name, expected_versions=versions))} marked as not duplicates."
 
         def move(form, name: str, target: str | None = None) -> str:
             ids, versions = chosen(form)
             moved_to = dedupe.move_to_group(conn, qid, ids, target or _text(form, "target"), name, expected_versions=versions)
-            return f"Put {len(ids)} answers in group {moved_to}."
+            return f"Put {_answers(len(ids))} in group {moved_to}."
 
         def add(form, name: str) -> str:
             rid = _int(_text(form, "response").strip(), "the answer number")
