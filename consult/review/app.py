@@ -29,6 +29,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from consult.codebook import NON_SUBSTANTIVE
 from consult.errors import ConsultError
 from consult.files import spreadsheet_safe
 from consult.workspace import answers, code_edits, codes, dedupe, events, responses, themes
@@ -434,13 +435,15 @@ async def question_page(request: Request) -> Response:
     if q is None:
         return _not_found(request, f"No question {qid}.")
     progress = next(iter(answers.questions(conn, qid)), None)
+    queue = answers.review_queue(conn, qid, 20)
     return _render(request, "question.html", {
         "q": q,
         "progress": progress,
         "codes": codes.codes(conn, qid),
         "counts": codes.code_counts(conn, qid),
         "themes": themes.theme_counts(conn, qid),
-        "queue": answers.review_queue(conn, qid, 20),
+        "queue": queue,
+        "copies": answers.copies_of(conn, [a["id"] for a in queue]),
     })
 
 
@@ -456,27 +459,95 @@ async def answers_page(request: Request) -> Response:
     page = answers.list_answers(conn, f, after=_int(params.get("after"), "after"),
                                 before=_int(params.get("before"), "before"))
     return _render(request, "answers.html", {
-        "q": q, "page": page, "f": f, "qs": _filters_qs(f),
+        "q": q, "page": page, "f": f, "qs": _filters_qs(f), "labels": _labels(conn, qid),
+        "copies": answers.copies_of(conn, [r["id"] for r in page.rows]),
         "codes": codes.codes(conn, qid), "choices": answers.filter_choices(conn, qid),
     })
 
 
-def _answer_context(conn: sqlite3.Connection, rid: int, f: answers.AnswerFilter) -> dict[str, Any] | None:
+QUEUE_SKIP_KEPT = 200  # answers passed over in the queue that the links remember (about 1.4 KB of address)
+
+
+@dataclass(frozen=True)
+class Nav:
+    """Where the reviewer came to an answer from, so "next" follows it: a filtered answer list, or the
+    question's review queue (``queue``, with the answers passed over without being reviewed)."""
+
+    filters: answers.AnswerFilter
+    queue: str | None = None
+    skip: tuple[int, ...] = ()
+
+    def qs(self, skip: tuple[int, ...] | None = None) -> str:
+        """The query string that carries this navigation (``skip``: a different list of passed-over answers)."""
+        if self.queue is None:
+            return _filters_qs(self.filters)
+        kept = (self.skip if skip is None else skip)[-QUEUE_SKIP_KEPT:]
+        pairs = {"from": "queue", "question": self.queue, "skip": ",".join(map(str, kept)) or None}
+        return urlencode({k: v for k, v in pairs.items() if v})
+
+    def passing(self, rid: int) -> Nav:
+        """This navigation once answer ``rid`` is left behind without being reviewed."""
+        return self if self.queue is None or rid in self.skip else Nav(self.filters, self.queue, (*self.skip, rid))
+
+    def next_id(self, conn: sqlite3.Connection, rid: int) -> int | None:
+        if self.queue is None:
+            return answers.neighbour(conn, self.filters, rid, forward=True)
+        exclude = {*self.skip, rid}
+        # the queue as the server ranks it now, less what this reviewer has passed over
+        return next((r["id"] for r in answers.review_queue(conn, self.queue, len(exclude) + 1) if r["id"] not in exclude),
+                    None)
+
+    def prev_id(self, conn: sqlite3.Connection, rid: int) -> int | None:
+        if self.queue is None:
+            return answers.neighbour(conn, self.filters, rid, forward=False)
+        return None
+
+
+def _nav(params) -> Nav:  # noqa: ANN001 - query params or a parsed form value
+    f = _filters(params)
+    if params.get("from") == "queue" and f.question_id:
+        skip = tuple(i for i in (_int(x.strip(), "skip") for x in str(params.get("skip") or "").split(",") if x.strip())
+                     if i is not None)
+        return Nav(answers.AnswerFilter(question_id=f.question_id), f.question_id, skip)
+    return Nav(f)
+
+
+def _code_keys(code_list: list[dict[str, Any]]) -> dict[str, str]:
+    """The key that ticks each code on the answer page: 1-9 for the first nine, n for no substantive answer."""
+    keys = {NON_SUBSTANTIVE: "n"} if any(c["id"] == NON_SUBSTANTIVE for c in code_list) else {}
+    digits = iter("123456789")
+    for c in code_list:
+        if c["id"] not in keys:
+            key = next(digits, None)
+            if key is None:
+                break
+            keys[c["id"]] = key
+    return keys
+
+
+def _answer_context(conn: sqlite3.Connection, rid: int, nav: Nav) -> dict[str, Any] | None:
     detail = answers.answer_detail(conn, rid)
     if detail is None:
         return None
     state = detail["state"]
+    code_list = codes.codes(conn, state.question_id)
+    next_id = nav.next_id(conn, rid)
     return {
         "d": detail,
         "s": state,
         "q": answers.question(conn, state.question_id),
-        "codes": codes.codes(conn, state.question_id),
+        "codes": code_list,
+        "keys": _code_keys(code_list),
+        "copies": answers.copies_of(conn, [rid]).get(rid, 0),
         "labels": {c["id"]: c["label"] for c in codes.codes(conn, state.question_id, include_inactive=True)},
-        "qs": _filters_qs(f),
-        "next_id": answers.neighbour(conn, f, rid, forward=True),
-        "prev_id": answers.neighbour(conn, f, rid, forward=False),
+        "qs": nav.qs(),
+        "next_qs": nav.passing(rid).qs(),
+        "queue": nav.queue,
+        "next_id": next_id,
+        "prev_id": nav.prev_id(conn, rid),
         "form": {"codes": set(state.final_codes), "reviewed": state.reviewed, "quote": state.quote},
-        "history": events.events(conn, events.EventFilter(entity="answer", entity_id=str(rid)), limit=20),
+        "history": events.described(conn, events.events(conn, events.EventFilter(entity="answer", entity_id=str(rid)),
+                                                        limit=20)),
         "conflict": None,
         "error": None,
     }
@@ -490,10 +561,9 @@ async def answer_page(request: Request) -> Response:
         rid = None
     if rid is None:
         return _not_found(request, "No such answer.")
-    f = _filters(request.query_params)
     if request.method == "POST":
         return await _answer_post(request, conn, rid)
-    ctx = _answer_context(conn, rid, f)
+    ctx = _answer_context(conn, rid, _nav(request.query_params))
     if ctx is None:
         return _not_found(request, f"No answer {rid}.")
     if request.query_params.get("saved"):
@@ -504,8 +574,8 @@ async def answer_page(request: Request) -> Response:
 async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> Response:
     form = await _form(request)
     back = str(form.get("back") or "")
-    f = _filters(dict(_parse_qs(back)))
-    ctx = _answer_context(conn, rid, f)
+    nav = _nav(dict(_parse_qs(back)))
+    ctx = _answer_context(conn, rid, nav)
     if ctx is None:
         return _not_found(request, f"No answer {rid}.")
     name, denied = _require_reviewer(request)
@@ -545,12 +615,12 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
         else:
             raise ConsultError(f"unknown action {op!r}")
     except VersionConflict as exc:
-        ctx = _answer_context(conn, rid, f)
+        ctx = _answer_context(conn, rid, nav)
         assert ctx is not None
         ctx["conflict"] = {
             "by": exc.changed_by,
             "your_version": version,
-            "changes": events.events_since(conn, "answer", rid, version or 0),
+            "changes": events.described(conn, events.events_since(conn, "answer", rid, version or 0)),
             "op": op,
         }
         if intended:
@@ -563,14 +633,17 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
                 ctx["conflict"]["removed"] = sorted(set(base["codes"]) - set(intended["codes"]))
         return _render(request, "answer.html", ctx, status_code=409)
     except (ConsultError, ValueError) as exc:
-        ctx = _answer_context(conn, rid, f)
+        ctx = _answer_context(conn, rid, nav)
         assert ctx is not None
         ctx["error"] = exc.message if isinstance(exc, ConsultError) else "those numbers are not valid"
         return _render(request, "answer.html", ctx, status_code=400)
     target = rid
     if op == "save-next":
-        target = answers.neighbour(conn, f, rid) or rid
-    qs = _filters_qs(f)
+        state = answers.answer_state(conn, rid)
+        if state is not None and not state.reviewed:
+            nav = nav.passing(rid)  # saved but not reviewed: it stays in the queue, behind this reviewer
+        target = nav.next_id(conn, rid) or rid
+    qs = nav.qs()
     return RedirectResponse(f"/a/{target}?{qs + '&' if qs else ''}saved=1", status_code=303)
 
 
@@ -589,37 +662,78 @@ async def codebook_page(request: Request) -> Response:
     outcome = Outcome()
     if request.method == "POST":
 
+        def label(code_id: str) -> str:
+            return _quoted(_labels(conn, qid).get(code_id, code_id))
+
         def add(form, name: str) -> str:
             new = code_edits.add_code(conn, qid, _text(form, "label"), name, description=_text(form, "description"),
                                       parent=_text(form, "parent") or None)
-            return f"Added code {new}."
+            return f"Added the code {label(new)}."
 
         def edit(form, name: str) -> str:
             version = _text(form, "version")
-            code_edits.edit_code(conn, qid, _text(form, "code"), name, label=_text(form, "label"),
-                                 description=_text(form, "description"),
-                                 expected_version=_version(version) if version else None)
-            return f"Saved code {_text(form, 'code')}."
+            before = label(_text(form, "code"))
+            after = code_edits.edit_code(conn, qid, _text(form, "code"), name, label=_text(form, "label"),
+                                         description=_text(form, "description"),
+                                         expected_version=_version(version) if version else None)
+            now = _quoted(after["label"])
+            return f"Saved {now}." if now == before else f"Saved {before}, now called {now}."
 
         def merge(form, name: str) -> str:
             sources = [str(s) for s in form.getlist("sources")]
+            names = _and([label(s) for s in sources])
             moved = code_edits.merge_codes(conn, qid, sources, _text(form, "into"), name)
-            return f"Merged {', '.join(sources)} into {_text(form, 'into')}; {moved} coded answers moved."
+            return f"Merged {names} into {label(_text(form, 'into'))}: " + _moved_words(moved, names, label)
 
         def split(form, name: str) -> str:
+            code = label(_text(form, "code"))
             new_ids = code_edits.split_code(conn, qid, _text(form, "code"), _text(form, "labels").splitlines(), name)
-            return f"Split {_text(form, 'code')} into {', '.join(new_ids)}."
+            return f"Split {code} into {_and([label(n) for n in new_ids])}."
 
         def delete(form, name: str) -> str:
             code = _text(form, "code")
+            was = label(code)
             moved = code_edits.delete_code(conn, qid, code, name, reassign_to=_text(form, "reassign_to") or None)
-            return f"Deleted {code}; {moved} coded answers changed."
+            return f"Deleted {was}: " + _moved_words(moved, was, label)
 
         outcome = await _apply(request, {"add": add, "edit": edit, "merge": merge, "split": split, "delete": delete},
                                "The code now reads as below; re-apply your change if it still makes sense.")
         if isinstance(outcome, Response):
             return outcome
     return _render_codebook(request, conn, q, error=outcome.error, message=outcome.message, status=outcome.status)
+
+
+def _labels(conn: sqlite3.Connection, qid: str) -> dict[str, str]:
+    """Every code id of a question (merged and deleted ones too) -> its label."""
+    return {c["id"]: c["label"] for c in codes.codes(conn, qid, include_inactive=True)}
+
+
+def _quoted(label: str) -> str:
+    return f"\u201c{label}\u201d"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else "nothing"
+
+
+def _answers(n: int) -> str:
+    return f"{n} answer{'' if n == 1 else 's'}"
+
+
+def _moved_words(moved: code_edits.Moved, names: str, label: Callable[[str], str]) -> str:
+    """A merge's or deletion's effect on the answers, in the numbers the code lists show."""
+    if moved.target is None:
+        text = f"{_answers(moved.answers)} no longer coded {names}."
+    else:
+        target = label(moved.target)
+        already = moved.answers - moved.gained
+        text = (f"{_answers(moved.gained)} moved to {target} ({_answers(moved.answers)} had {names}"
+                + (f", {already} of them already had {target}" if already else "")
+                + f"); {target} went from {moved.target_before} to {moved.target_after} answers.")
+    if moved.decided:
+        text += (f" {_answers(moved.decided)} coded by a person {'was' if moved.decided == 1 else 'were'} changed"
+                 " to match (each change is in the audit trail).")
+    return text
 
 
 def _render_codebook(request: Request, conn: sqlite3.Connection, q: dict[str, Any], *,
@@ -629,6 +743,7 @@ def _render_codebook(request: Request, conn: sqlite3.Connection, q: dict[str, An
         "q": q, "codes": [c for c in all_codes if c["status"] == "active"],
         "inactive": [c for c in all_codes if c["status"] != "active"],
         "counts": codes.code_counts(conn, q["id"]), "error": error, "message": message,
+        "labels": {c["id"]: c["label"] for c in all_codes},
     }, status)
 
 
@@ -701,7 +816,8 @@ async def split_page(request: Request) -> Response:
                 moved = sum(1 for c in choices.values() if c == "move")
                 both = sum(1 for c in choices.values() if c == "both")
                 return _render_codebook(request, conn, q, message=(
-                    f"Split {code['label']}: new code {new_id}; {moved} answers moved to it, {both} have both."))
+                    f"Split {_quoted(code['label'])}: new code {_quoted(_labels(conn, qid).get(new_id, new_id))}; "
+                    f"{_answers(moved)} moved to it, {_answers(both)} {'has' if both == 1 else 'have'} both."))
             after = first - 1 if first is not None else None  # show the same page again
         else:
             error, status = f"unknown action {op!r}", 400
@@ -743,12 +859,12 @@ async def campaigns_page(request: Request) -> Response:
         def confirm(form, name: str) -> str:
             gid = _text(form, "group")
             n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
-            return f"Confirmed group {gid}; {n} answers recorded as decided."
+            return f"Confirmed group {gid}; {_answers(n)} recorded as decided."
 
         def merge(form, name: str) -> str:
             source, into = _text(form, "source"), _text(form, "into")
             n = dedupe.merge_groups(conn, qid, source, into, name, expected_version=_version(form.get(f"version-{source}")))
-            return f"Merged group {source} into {into}; {n} answers moved."
+            return f"Merged group {source} into {into}; {_answers(n)} moved."
 
         outcome = await _apply(request, {"confirm": confirm, "merge": merge}, "The groups now read as below.")
         if isinstance(outcome, Response):
@@ -782,12 +898,12 @@ async def group_page(request: Request) -> Response:
 
         def confirm(form, name: str) -> str:
             n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
-            return f"Confirmed this group; {n} answers recorded as decided."
+            return f"Confirmed this group; {_answers(n)} recorded as decided."
 
         def merge(form, name: str) -> str:
             into = _text(form, "into")
             n = dedupe.merge_groups(conn, qid, gid, into, name, expected_version=_version(form.get("version")))
-            return f"Merged this group into {into}; {n} answers moved."
+            return f"Merged this group into {into}; {_answers(n)} moved."
 
         def chosen(form) -> tuple[list[int], dict[int, int]]:
             ids = _ids(form.getlist("answer"))
@@ -795,12 +911,12 @@ async def group_page(request: Request) -> Response:
 
         def not_duplicate(form, name: str) -> str:
             ids, versions = chosen(form)
-            return f"{dedupe.not_duplicate(conn, qid, ids, name, expected_versions=versions)} answers marked as not duplicates."
+            return f"{_answers(dedupe.not_duplicate(conn, qid, ids, name, expected_versions=versions))} marked as not duplicates."
 
         def move(form, name: str, target: str | None = None) -> str:
             ids, versions = chosen(form)
             moved_to = dedupe.move_to_group(conn, qid, ids, target or _text(form, "target"), name, expected_versions=versions)
-            return f"Put {len(ids)} answers in group {moved_to}."
+            return f"Put {_answers(len(ids))} in group {moved_to}."
 
         def add(form, name: str) -> str:
             rid = _int(_text(form, "response").strip(), "the answer number")
@@ -822,7 +938,8 @@ async def group_page(request: Request) -> Response:
     return _render(request, "group.html", {
         "q": q, "g": group, "members": members, "error": outcome.error, "message": outcome.message,
         "others": [o for o in dedupe.dedupe_groups(conn, qid) if o.id != gid],
-        "history": events.events(conn, events.EventFilter(entity="dedupe-group", entity_id=gid), limit=20),
+        "history": events.described(conn, events.events(conn, events.EventFilter(entity="dedupe-group", entity_id=gid),
+                                                        limit=20)),
     }, outcome.status)
 
 
@@ -834,17 +951,17 @@ def _event_filter(params) -> events.EventFilter:
 async def audit_page(request: Request) -> Response:
     f = _event_filter(request.query_params)
     before = _int(request.query_params.get("before"), "before")
-    evs = events.events(_ws(request), f, limit=100, before=before)
+    evs = events.described(_ws(request), events.events(_ws(request), f, limit=100, before=before))
     qs = urlencode({k: v for k, v in vars(f).items() if v})
     return _render(request, "audit.html", {"events": evs, "f": f, "qs": qs,
                                            "more": evs[-1]["id"] if len(evs) == 100 else None})
 
 
 async def audit_csv(request: Request) -> Response:
-    evs = events.events(_ws(request), _event_filter(request.query_params), limit=None)
+    evs = events.described(_ws(request), events.events(_ws(request), _event_filter(request.query_params), limit=None))
     buf = io.StringIO()
     w = csv.writer(buf)
-    cols = ["id", "at", "reviewer", "entity", "entity_id", "action", "before_json", "after_json"]
+    cols = ["id", "at", "reviewer", "entity", "entity_id", "action", "sentence", "before_json", "after_json"]
     w.writerow(cols)
     for e in reversed(evs):
         w.writerow([spreadsheet_safe(e[c]) for c in cols])

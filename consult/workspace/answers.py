@@ -16,7 +16,7 @@ from typing import Any
 
 from consult.errors import ConsultError
 from consult.workspace import codes as codes_table
-from consult.workspace.db import now, transaction
+from consult.workspace.db import now, select_in, transaction
 from consult.workspace.events import events_since, log_event
 
 PAGE_SIZE = 50
@@ -173,6 +173,9 @@ class AnswerFilter:
             params.append(self.question_id)
         if self.unreviewed:
             clauses.append("NOT EXISTS (SELECT 1 FROM current_review s WHERE s.response_id = r.id AND s.reviewed = 1)")
+            # A copy without words of its own is reviewed once, with the answer it copies (final_codes)
+            clauses.append("NOT EXISTS (SELECT 1 FROM answer_copies c JOIN responses k ON k.id = c.canonical_id"
+                           " WHERE c.response_id = r.id AND NOT c.own_words AND k.withdrawn IS NULL)")
         if self.changed:
             clauses.append("EXISTS (SELECT 1 FROM review_state s WHERE s.response_id = r.id AND s.text_hash IS NOT r.text_hash)")
         if self.campaign:
@@ -277,6 +280,14 @@ def _attach_codes(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
     finals = codes_table.final_codes(conn, response_ids=[r["id"] for r in rows]) if rows else {}
     for r in rows:
         r["codes"] = sorted(finals.get(r["id"], {}))
+
+
+def copies_of(conn: sqlite3.Connection, response_ids: Sequence[int]) -> dict[int, int]:
+    """How many answers copy each of these answers without words of their own (and so take its codes)."""
+    return {r[0]: r[1] for r in select_in(
+        conn, "SELECT c.canonical_id, COUNT(*) FROM answer_copies c JOIN responses r ON r.id = c.response_id"
+        " WHERE c.canonical_id IN ({marks}) AND NOT c.own_words AND r.withdrawn IS NULL GROUP BY c.canonical_id",
+        list(response_ids))}
 
 
 def neighbour(conn: sqlite3.Connection, filters: AnswerFilter, response_id: int, *, forward: bool = True) -> int | None:
