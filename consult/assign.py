@@ -28,10 +28,10 @@ from scipy.optimize import minimize
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
+from consult.codebook import OTHER
 from consult.errors import ConsultError
 
 MODEL_VERSION = "assign-5"
-OTHER = "other"
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 
@@ -269,6 +269,34 @@ class CodeAssigner:
         self.other_quantile = other_quantile
         self.self_training_rounds = self_training_rounds
         self.text_l2 = text_l2
+        self._check_params()
+
+    def _check_params(self) -> None:
+        """A ValueError naming the first parameter with a bad type or value (a programmer's error:
+        settings from a config are checked by consult.settings before they get here)."""
+        _check_int("random_state", self.random_state)
+        _check_number("threshold", self.threshold, 0.0, 1.0, optional=True)
+        _check_number("relative", self.relative, 0.0, 1.0)
+        _check_number("min_confidence", self.min_confidence, 0.0, 1.0)
+        _check_number("prior_strength", self.prior_strength, 0.0)
+        _check_number("l2", self.l2, 0.0, low_open=True)
+        _check_bool("self_training", self.self_training)
+        _check_int("cv_folds", self.cv_folds, 2)
+        _check_numbers("alphas", self.alphas, 0.0, low_open=True)
+        _check_int("max_iter", self.max_iter, 1)
+        _check_numbers("prior_scales", self.prior_scales, 0.0)
+        _check_bool("text_features", self.text_features)
+        _check_number("text_weight", self.text_weight, 0.0, 1.0)
+        _check_number("text_alpha", self.text_alpha, 0.0, low_open=True)
+        _check_int("max_text_reviewed", self.max_text_reviewed, 1)
+        _check_int("top_k", self.top_k, 1, optional=True)
+        if not self.top_k_grid:
+            raise ValueError("top_k_grid must hold at least one value")
+        for k in self.top_k_grid:
+            _check_int("top_k_grid", k, 1)
+        _check_number("other_quantile", self.other_quantile, 0.0, 1.0, optional=True)
+        _check_int("self_training_rounds", self.self_training_rounds, 0)
+        _check_number("text_l2", self.text_l2, 0.0, low_open=True)
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -315,25 +343,7 @@ class CodeAssigner:
         self.classes_ = np.array(ids + [OTHER], dtype=object)
         self._index = {c: j for j, c in enumerate(self.classes_)}
 
-        labels = [set(map(str, s)) for s in reviewed_labels]
-        n_rev = len(labels)
-        if n_rev:
-            R = _as_matrix(reviewed_embeddings, "reviewed embeddings")
-            if len(R) != n_rev or (reviewed_texts and len(reviewed_texts) != n_rev):
-                raise ConsultError(
-                    f"{n_rev} reviewed label sets but {len(R)} reviewed embeddings"
-                    f" and {len(reviewed_texts)} reviewed texts"
-                )
-            unknown = sorted(set().union(*labels) - set(self._index))
-            if unknown:
-                raise ConsultError(
-                    "reviewed answers use code(s) not in the codebook: " + ", ".join(unknown)
-                )
-            if any(not s for s in labels):
-                raise ConsultError("a reviewed answer has no codes (use 'other')")
-            R = _normalise(R)
-        else:
-            R = np.zeros((0, 0), dtype=np.float32)
+        R, labels = self._reviewed(reviewed_texts, reviewed_embeddings, reviewed_labels)
 
         self._fit_prototypes(ids, code_embeddings)
         # the codebook's own texts, for the self-trained word model
@@ -351,7 +361,54 @@ class CodeAssigner:
                     f"{len(unlabeled_texts)} unlabeled texts but {len(U)} unlabeled embeddings"
                 )
             self._self_train_rounds(U, unlabeled_texts)
+        self._learn_reviewed(reviewed_texts, R, labels)
+        return self
 
+    def refit(
+        self,
+        reviewed_texts: Sequence[str] = (),
+        reviewed_embeddings: np.ndarray | None = None,
+        reviewed_labels: Sequence[set[str]] = (),
+    ) -> CodeAssigner:
+        """Learn again from the reviewed answers, keeping what :meth:`fit` learnt from the codebook
+        and the unreviewed answers.
+
+        The result is the same as calling :meth:`fit` again with these reviewed answers and the
+        same codebook and unlabeled answers, without redoing the zero-shot part and the
+        self-training: only the closed-form ridge, the word model and their cross-validation
+        are refitted, which takes well under a second for a few thousand answers (for the
+        review queue, which refits while people work).
+        """
+        self._check_fitted()
+        with threadpool_limits(limits=1):
+            R, labels = self._reviewed(reviewed_texts, reviewed_embeddings, reviewed_labels)
+            self._learn_reviewed(reviewed_texts, R, labels)
+        return self
+
+    def _reviewed(self, reviewed_texts, reviewed_embeddings, reviewed_labels) -> tuple[np.ndarray, list[set[str]]]:
+        """The reviewed embeddings (normalised) and label sets, checked against the classes."""
+        labels = [set(map(str, s)) for s in reviewed_labels]
+        n_rev = len(labels)
+        if not n_rev:
+            return np.zeros((0, 0), dtype=np.float32), labels
+        R = _as_matrix(reviewed_embeddings, "reviewed embeddings")
+        if len(R) != n_rev or (reviewed_texts and len(reviewed_texts) != n_rev):
+            raise ConsultError(
+                f"{n_rev} reviewed label sets but {len(R)} reviewed embeddings"
+                f" and {len(reviewed_texts)} reviewed texts"
+            )
+        unknown = sorted(set().union(*labels) - set(self._index))
+        if unknown:
+            raise ConsultError(
+                "reviewed answers use code(s) not in the codebook: " + ", ".join(unknown)
+            )
+        if any(not s for s in labels):
+            raise ConsultError("a reviewed answer has no codes (use 'other')")
+        return _normalise(R), labels
+
+    def _learn_reviewed(self, reviewed_texts: Sequence[str], R: np.ndarray, labels: list[set[str]]) -> None:
+        """The supervised part: ridge on the embeddings and the word model, cross-validated."""
+        n_rev = len(labels)
         self._sup_W = None
         self._text = None
         self.n_reviewed_ = n_rev
@@ -369,7 +426,6 @@ class CodeAssigner:
             self._sup_W = self._solve_ridge(*self._gram(R, Y), self.alpha_)
             if self._text is not None:  # only what prediction needs
                 self._text = {k: self._text[k] for k in ("vectorizers", "T", "A", "mean")}
-        return self
 
     def _fit_prototypes(self, ids: list[str], code_embeddings: Mapping[str, CodePrototypes]):
         pos, neg, pos_owner, neg_owner = [], [], [], []
@@ -840,6 +896,40 @@ class CodeAssigner:
     def predict_labels(self, texts: Sequence[str] | None, embeddings: np.ndarray) -> list[set[str]]:
         """The code ids of each answer, as sets."""
         return [{a.code for a in row} for row in self.predict(texts, embeddings)]
+
+
+def _check_int(name: str, value, low: int | None = None, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be a whole number{' or None' if optional else ''}, not {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be at least {low}, not {value!r}")
+
+
+def _check_number(name: str, value, low: float | None = None, high: float | None = None, *,
+                  low_open: bool = False, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value):
+        raise ValueError(f"{name} must be a number{' or None' if optional else ''}, not {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'above' if low_open else 'at least'} {low:g}, not {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be at most {high:g}, not {value!r}")
+
+
+def _check_numbers(name: str, values, low: float, *, low_open: bool = False) -> None:
+    if not len(values):
+        raise ValueError(f"{name} must hold at least one value")
+    for v in values:
+        _check_number(name, v, low, low_open=low_open)
+
+
+def _check_bool(name: str, value) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, not {value!r}")
 
 
 def _micro_f1(pred: np.ndarray, Y: np.ndarray) -> float:
