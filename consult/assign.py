@@ -866,6 +866,14 @@ class CodeAssigner:
         out[is_other, -1] = True
         return out
 
+    def decisions(self, proba: np.ndarray) -> np.ndarray:
+        """Boolean (n × ``classes_``): the classes that probabilities give each answer, as in :meth:`assignments`."""
+        self._check_fitted()
+        P = np.asarray(proba, dtype=np.float64)
+        if P.ndim != 2 or P.shape[1] != len(self.classes_):
+            raise ConsultError(f"probabilities must have {len(self.classes_)} columns, got shape {P.shape}")
+        return self._decide(P, self.threshold_)
+
     def predict(self, texts: Sequence[str] | None, embeddings: np.ndarray) -> list[list[Assignment]]:
         """The codes of each answer, most confident first; ``"other"`` when nothing fits."""
         return self.assignments(self.predict_proba(texts, embeddings))
