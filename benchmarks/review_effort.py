@@ -26,7 +26,9 @@ Prints one JSON line: ``curve_queue`` and ``curve_random`` (reviewed share ->
 micro-F1, mean over seeds), ``share_to_target_queue`` and
 ``share_to_target_random`` (the reviewed share at which the mean curve first
 reaches ``target``, interpolated linearly between steps), their ``ratio``,
-``target``, ``seconds`` and ``machine``. Progress goes to stderr. Seeds change
+``target``, the mean and largest seconds of a refit (the model learning from
+all reviews so far; the pool's codes predicted again), ``seconds`` and
+``machine``. Progress goes to stderr. Seeds change
 the random order and the cross-validation folds of the model.
 """
 
@@ -112,7 +114,9 @@ def simulate(order: str, seed: int, data: dict) -> list[float]:
             for j in [i, *copies.get(i, ())]:
                 human[j] = labels[i]  # copies inherit the decision on their group's answer
         left = np.setdiff1d(left, picks)
+        t0 = time.perf_counter()
         learner.refit(reviewed, [labels[i] for i in reviewed])
+        data["refit_seconds"].append(time.perf_counter() - t0)
         curve.append(score())
         print(f"{order} seed {seed}: {len(reviewed) / n:.3f} reviewed, micro-F1 {curve[-1]:.4f}",
               file=sys.stderr, flush=True)
@@ -151,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     code_emb = embed_codebook(codes, lambda t: cached_embeddings(list(t), encode, "codebook-" + how))
     shown, copies = groups(texts, questions)
     data = {"X": X, "texts": texts, "labels": labels, "codes": codes, "code_emb": code_emb,
-            "shown": shown, "copies": copies}
+            "shown": shown, "copies": copies, "refit_seconds": []}
     print(f"{len(texts)} answers, {len(shown)} shown to reviewers ({len(texts) - len(shown)} copies inherit)",
           file=sys.stderr, flush=True)
 
@@ -168,6 +172,9 @@ def main(argv: list[str] | None = None) -> None:
         out[f"share_to_target_{order}"] = share_to_target(shares, curve.tolist(), args.target)
     q, r = out["share_to_target_queue"], out["share_to_target_random"]
     out["ratio"] = round(q / r, 4) if q is not None and r else None
+    refits = data["refit_seconds"]
+    out["refit_seconds_mean"] = round(float(np.mean(refits)), 3)
+    out["refit_seconds_max"] = round(float(np.max(refits)), 3)
     out["seconds"] = round(time.perf_counter() - start, 1)
     out["machine"] = machine()
     print(json.dumps(out))

@@ -356,8 +356,9 @@ def redaction_segments(text: str, spans: list[list[int]]) -> list[tuple[str, boo
 def review_queue(conn: sqlite3.Connection, question_id: str, k: int = 20, *, pool: int = 2000) -> list[dict[str, Any]]:
     """Up to ``k`` unreviewed answers most worth reviewing next, best first.
 
-    Answers a person decided, quality-check answers (kept random) and copies that inherit a decision on
-    their group's answer are not queued. A copy whose group's answer is queued leaves the queue too:
+    Answers a person decided, quality-check answers (kept random), answers coded non-substantive by rule
+    and copies that inherit a decision on their group's answer (or will, from the quality check) are not
+    queued. A copy whose group's answer is queued leaves the queue too:
     the group's answer stands for it (``weight`` counts the answers a row stands for) and its decision
     reaches every copy (the ``final_codes`` view, whose ``via`` says where codes came from).
 
@@ -389,9 +390,13 @@ def _queue_candidates(conn: sqlite3.Connection, question_id: str) -> list[dict[s
     where += (
         " AND NOT EXISTS (SELECT 1 FROM quality_samples q WHERE q.response_id = r.id)"  # kept random
         " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.response_id = r.id)"
-        # a copy whose group's answer a person decided has that decision (with provenance) already
-        " AND NOT EXISTS (SELECT 1 FROM answer_copies c JOIN decisions d ON d.response_id = c.canonical_id"
-        " WHERE c.response_id = r.id AND NOT c.own_words)"
+        # coded by rule, like the quality check's frame leaves them out
+        " AND NOT EXISTS (SELECT 1 FROM response_dedupe x WHERE x.response_id = r.id AND x.kind = 'non-substantive')"
+        # a copy whose group's answer a person decided has that decision (with provenance) already, and
+        # one whose group's answer is in the quality check will have it
+        " AND NOT EXISTS (SELECT 1 FROM answer_copies c WHERE c.response_id = r.id AND NOT c.own_words"
+        " AND (EXISTS (SELECT 1 FROM decisions d WHERE d.response_id = c.canonical_id)"
+        " OR EXISTS (SELECT 1 FROM quality_samples q WHERE q.response_id = c.canonical_id)))"
     )
     rows = [dict(r) for r in conn.execute(
         "SELECT r.id, r.text, MAX(g.confidence) AS top_confidence FROM responses r"
