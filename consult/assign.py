@@ -355,6 +355,9 @@ class CodeAssigner:
             U = _normalise(_as_matrix(unlabeled_embeddings, "unlabeled embeddings"))
         self._st_W = None
         self._st_text = None
+        # the unlabeled answers' n-grams are counted on the first refit (see _NgramCounts)
+        self._pool_texts = None if unlabeled_texts is None else [str(t) for t in unlabeled_texts]
+        self._counts = None
         if self.self_training and U is not None:
             if unlabeled_texts is not None and len(unlabeled_texts) != len(U):
                 raise ConsultError(
@@ -382,6 +385,9 @@ class CodeAssigner:
         self._check_fitted()
         with threadpool_limits(limits=1):
             R, labels = self._reviewed(reviewed_texts, reviewed_embeddings, reviewed_labels)
+            if self._counts is None and self._pool_texts and self.text_features:
+                # refits come often: analyse the unlabeled answers' words once, not at every refit
+                self._counts = _NgramCounts.of(self._pool_texts)
             self._learn_reviewed(reviewed_texts, R, labels)
         return self
 
@@ -425,7 +431,7 @@ class CodeAssigner:
             self._cross_validate(R, Y, reviewed_texts)
             self._sup_W = self._solve_ridge(*self._gram(R, Y), self.alpha_)
             if self._text is not None:  # only what prediction needs
-                self._text = {k: self._text[k] for k in ("vectorizers", "T", "A", "mean")}
+                self._text = {k: self._text[k] for k in ("vocab", "vectorizers", "sample", "T", "A", "mean")}
 
     def _fit_prototypes(self, ids: list[str], code_embeddings: Mapping[str, CodePrototypes]):
         pos, neg, pos_owner, neg_owner = [], [], [], []
@@ -711,8 +717,17 @@ class CodeAssigner:
         return out
 
     def _text_matrix(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        vw, vc = self._text["vectorizers"]
+        """TF-IDF rows of ``texts`` in the word model's vocabulary (word and character blocks, each of unit rows)."""
         t = [str(x) for x in texts]
+        vocab = self._text.get("vocab")
+        if vocab is not None and self._counts is not None:
+            rows = self._counts.rows(t)
+            if rows is not None:
+                return self._counts.tfidf(rows, vocab)
+        if self._text.get("vectorizers") is None:
+            # the same vectorizers the counts stood for, fitted on the same sample
+            self._text["vectorizers"] = _fit_vectorizers(self._text["sample"])
+        vw, vc = self._text["vectorizers"]
         # each block has unit rows, so words and characters weigh alike
         return sparse.hstack([vw.transform(t), vc.transform(t)], format="csr")
 
@@ -730,16 +745,18 @@ class CodeAssigner:
             rng = np.random.default_rng(self.random_state)
             rows = np.sort(rng.choice(n, self.max_text_reviewed, replace=False))
         sub = [texts[i] for i in rows]
-        vw = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float64)
-        vc = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float64
-        )
-        try:
-            vw.fit(sub)
-            vc.fit(sub)
-        except ValueError:  # nothing but stop words or blanks
-            return
-        self._text = {"vectorizers": (vw, vc), "rows": rows}
+        pool_rows = None if self._counts is None else self._counts.rows(sub)
+        if pool_rows is not None:
+            # answers of the pool analysed once (see refit): the vocabulary is a selection of its n-grams
+            vocab = self._counts.vocabulary(pool_rows)
+            if vocab is None:  # nothing but stop words or blanks
+                return
+            self._text = {"vocab": vocab, "vectorizers": None, "sample": sub, "rows": rows}
+        else:
+            vectorizers = _fit_vectorizers(sub)
+            if vectorizers is None:
+                return
+            self._text = {"vocab": None, "vectorizers": vectorizers, "sample": sub, "rows": rows}
         T = self._text_matrix(sub)
         K = (T @ T.T).toarray()
         self._text.update(T=T, K=K, Y=Y[rows])
@@ -768,8 +785,10 @@ class CodeAssigner:
         return S
 
     def _text_scores(self, texts: Sequence[str]) -> np.ndarray:
-        Kx = (self._text_matrix(texts) @ self._text["T"].T).toarray()
-        return Kx @ self._text["A"] + self._text["mean"]
+        if "W" not in self._text:
+            # the kernel ridge's primal weights: (X T')A = X (T'A), without the n × sample kernel
+            self._text["W"] = np.asarray(self._text["T"].T @ self._text["A"])
+        return np.asarray(self._text_matrix(texts) @ self._text["W"]) + self._text["mean"]
 
     def _cross_validate(
         self, R: np.ndarray, Y: np.ndarray, texts: Sequence[str] = ()
@@ -904,6 +923,77 @@ class CodeAssigner:
     def predict_labels(self, texts: Sequence[str] | None, embeddings: np.ndarray) -> list[set[str]]:
         """The code ids of each answer, as sets."""
         return [{a.code for a in row} for row in self.predict(texts, embeddings)]
+
+
+def _fit_vectorizers(texts: Sequence[str]) -> tuple[TfidfVectorizer, TfidfVectorizer] | None:
+    """The word model's TF-IDF vectorizers (words 1-2, characters 2-5) fitted on ``texts``; None without words."""
+    vw = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float64)
+    vc = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float64)
+    try:
+        vw.fit(texts)
+        vc.fit(texts)
+    except ValueError:  # nothing but stop words or blanks
+        return None
+    return vw, vc
+
+
+class _NgramCounts:
+    """Word and character n-gram counts of a fixed set of texts (the unlabeled answers), analysed once.
+
+    For a sample of these texts, :func:`_fit_vectorizers` would learn a vocabulary that is a subset
+    of their n-grams (in the same sorted order) with smoothed IDF weights, and transform any of them
+    into counts of those n-grams, sublinear, times IDF, rows of unit length. All of that is done here
+    on the stored counts, with the same result and without reading the texts again: what makes a
+    refit on reviews and the re-scoring of every answer cheap.
+    """
+
+    def __init__(self, texts: Sequence[str], blocks: list[sparse.csr_matrix]) -> None:
+        self.row: dict[str, int] = {}
+        for i, t in enumerate(texts):
+            self.row.setdefault(t, i)
+        self.blocks = blocks
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> _NgramCounts | None:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        blocks = []
+        for vec in (CountVectorizer(ngram_range=(1, 2), dtype=np.float64),
+                    CountVectorizer(analyzer="char_wb", ngram_range=(2, 5), dtype=np.float64)):
+            try:
+                blocks.append(sparse.csr_matrix(vec.fit_transform(texts)))
+            except ValueError:  # nothing but stop words or blanks
+                return None
+        return cls(texts, blocks)
+
+    def rows(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Row of each text in the counts, or None when one of them is not there."""
+        out = [self.row.get(t, -1) for t in texts]
+        return None if -1 in out else np.array(out, dtype=np.int64)
+
+    def vocabulary(self, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """Per block, the columns of the n-grams found in ``rows`` and their smoothed IDF; None if a block has none."""
+        out = []
+        n = len(rows)
+        for C in self.blocks:
+            df = np.asarray((C[rows] > 0).sum(0)).ravel()
+            cols = np.flatnonzero(df)
+            if not len(cols):
+                return None
+            out.append((cols, np.log((1.0 + n) / (1.0 + df[cols])) + 1.0))
+        return out
+
+    def tfidf(self, rows: np.ndarray, vocabulary: list[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
+        """The TF-IDF rows (word block, then character block, each of unit rows) of ``rows``."""
+        parts = []
+        for C, (cols, idf) in zip(self.blocks, vocabulary):
+            M = sparse.csr_matrix(C[rows][:, cols])
+            M.data = np.log(M.data) + 1.0
+            M = sparse.csr_matrix(M.multiply(idf[None, :]))
+            norms = np.sqrt(np.asarray(M.multiply(M).sum(1)).ravel())
+            M = sparse.csr_matrix(sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ M)
+            parts.append(M)
+        return sparse.hstack(parts, format="csr")
 
 
 def _check_int(name: str, value, low: int | None = None, *, optional: bool = False) -> None:

@@ -252,3 +252,27 @@ def test_the_queue_falls_back_without_vectors(tmp_path):
     tops = [r["top_confidence"] or 0 for r in queue]
     assert tops == sorted(tops) and len(queue) == 10
     c.close()
+
+
+def test_a_refit_with_texts_counts_the_words_once_and_equals_a_fit(world):
+    """The word model's refit reads stored n-gram counts of the pool; its codes are a fresh fit's."""
+    rng = np.random.default_rng(7)
+    words = [["fund", "money", "budget", "cost"], ["train", "skill", "course", "learn"], ["choice", "choose", "pick"]]
+    X = world["X"]
+    texts = []
+    for i in range(len(X)):
+        k = i % 3 if i < 60 else int(rng.integers(0, 3))
+        texts.append(" ".join(rng.choice(words[k], 3)) + f" answer {i % 7}")
+    reviewed = list(range(0, 60, 2))
+    labels = [{f"code-{i % 3}"} for i in reviewed]
+    learner = ActiveLearner().fit(world["codes"], X, texts, code_embeddings=world["protos"])
+    learner.refit(reviewed, labels)
+    assert learner.assigner_._counts is not None and learner.assigner_._text["vocab"] is not None
+    direct = ActiveLearner().fit(world["codes"], X, texts, code_embeddings=world["protos"],
+                                 reviewed=reviewed, labels=labels)
+    assert direct.assigner_._text["vectorizers"] is not None  # the plain path, texts read by sklearn
+    np.testing.assert_allclose(learner.proba_, direct.proba_, atol=1e-9)
+    # texts outside the pool go through the same vectorizers, fitted when first needed
+    new = ["fund money budget", "learn a course"]
+    np.testing.assert_allclose(learner.assigner_.predict_proba(new, X[:2]), direct.assigner_.predict_proba(new, X[:2]),
+                               atol=1e-9)
