@@ -224,6 +224,8 @@ def test_decided_answers_quality_samples_and_inheriting_copies_leave_the_queue(c
     assert not after & group
     finals = ws_codes.final_codes(conn, response_ids=sorted(group))
     assert all(set(finals[rid]) == {"funding"} for rid in group)
+    for rid in group - {canon}:  # with provenance: a person's decision, made on the group's answer
+        assert ws_codes.final_code_sources(conn, rid) == {"source": "person", "by": "Ann", "via": canon}
     # coding without marking reviewed is a decision too
     other = next(iter(after))
     answers.set_codes(conn, other, ["training"], "Ann")

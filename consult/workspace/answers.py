@@ -373,9 +373,11 @@ def review_queue(conn: sqlite3.Connection, question_id: str, k: int = 20, *, poo
     if not rows or k <= 0:
         return []
     model = queue_model(conn, question_id)
+    ranked = None
     if model is not None:
-        ranked = model.rank(rows, k)
-    else:
+        with _QUEUE_LOCK:  # another request may be refitting it
+            ranked = model.rank(rows, k)
+    if ranked is None:
         rows = sorted(rows, key=lambda r: (r["top_confidence"] or 0.0, r["id"]))[: max(k, pool)]
         ranked = _queue_by_model(conn, question_id, rows, k)
     out = ranked if ranked is not None else rows[:k]
