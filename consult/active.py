@@ -213,6 +213,8 @@ class ActiveLearner:
             cand = np.setdiff1d(np.arange(len(self._X)), self.reviewed_)
         else:
             cand = self._indices(candidates, "candidates")
+            if len(np.unique(cand)) != len(cand):
+                raise ValueError("candidates lists an answer more than once")
         if weights is None:
             w = np.ones(len(cand))
         else:

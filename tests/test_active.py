@@ -139,6 +139,8 @@ def test_bad_calls_are_refused(world):
         learner.rank(1, candidates=[0, 1], weights=[1, -1])
     with pytest.raises(ValueError, match="outside the pool"):
         learner.rank(1, candidates=[n])
+    with pytest.raises(ValueError, match="more than once"):
+        learner.rank(1, candidates=[3, 3])
     with pytest.raises(ValueError, match="2 reviewed answers but 1 label sets"):
         learner.refit([0, 1], [{"code-0"}])
     with pytest.raises(ValueError, match="more than once"):
