@@ -32,7 +32,8 @@ from starlette.templating import Jinja2Templates
 from consult.codebook import NON_SUBSTANTIVE
 from consult.errors import ConsultError
 from consult.files import spreadsheet_safe
-from consult.workspace import answers, code_edits, codes, dedupe, events, responses, themes
+from consult.workspace import answers, code_edits, codes, dedupe, events, responses, runs, themes
+from consult.workspace import quality as ws_quality
 from consult.workspace.answers import VersionConflict
 from consult.workspace.db import Workspace
 
@@ -438,12 +439,32 @@ async def question_page(request: Request) -> Response:
     queue = answers.review_queue(conn, qid, 20)
     return _render(request, "question.html", {
         "q": q,
+        "quality": _quality(conn, qid) if q.get("kind") != "closed" else None,
         "progress": progress,
         "codes": codes.codes(conn, qid),
         "counts": codes.code_counts(conn, qid),
         "themes": themes.theme_counts(conn, qid),
         "queue": queue,
         "copies": answers.copies_of(conn, [a["id"] for a in queue]),
+    })
+
+
+def _quality(conn: sqlite3.Connection, qid: str) -> ws_quality.QuestionQuality:
+    """The question's quality check as it stands, against the bar of the latest run's settings."""
+    return ws_quality.assess(conn, qid, runs.settings(conn).quality)
+
+
+async def quality_page(request: Request) -> Response:
+    conn = _ws(request)
+    qid = request.path_params["qid"]
+    q = answers.question(conn, qid)
+    if q is None or q.get("kind") == "closed":
+        return _not_found(request, f"No free-text question {qid}.")
+    result = _quality(conn, qid)
+    labels = {c["id"]: c["label"] for c in codes.codes(conn, qid, include_inactive=True)}
+    return _render(request, "quality.html", {
+        "q": q, "r": result, "e": result.estimate, "labels": labels,
+        "next_id": ws_quality.next_to_check(conn, qid),
     })
 
 
@@ -470,29 +491,36 @@ QUEUE_SKIP_KEPT = 200  # answers passed over in the queue that the links remembe
 
 @dataclass(frozen=True)
 class Nav:
-    """Where the reviewer came to an answer from, so "next" follows it: a filtered answer list, or the
-    question's review queue (``queue``, with the answers passed over without being reviewed)."""
+    """Where the reviewer came to an answer from, so "next" follows it: a filtered answer list, the
+    question's review queue (``queue``, with the answers passed over without being reviewed), or its
+    quality-check sample (``check``: the same, in the sample's order)."""
 
     filters: answers.AnswerFilter
     queue: str | None = None
     skip: tuple[int, ...] = ()
+    check: bool = False
 
     def qs(self, skip: tuple[int, ...] | None = None) -> str:
         """The query string that carries this navigation (``skip``: a different list of passed-over answers)."""
         if self.queue is None:
             return _filters_qs(self.filters)
         kept = (self.skip if skip is None else skip)[-QUEUE_SKIP_KEPT:]
-        pairs = {"from": "queue", "question": self.queue, "skip": ",".join(map(str, kept)) or None}
+        pairs = {"from": "check" if self.check else "queue", "question": self.queue,
+                 "skip": ",".join(map(str, kept)) or None}
         return urlencode({k: v for k, v in pairs.items() if v})
 
     def passing(self, rid: int) -> Nav:
         """This navigation once answer ``rid`` is left behind without being reviewed."""
-        return self if self.queue is None or rid in self.skip else Nav(self.filters, self.queue, (*self.skip, rid))
+        if self.queue is None or rid in self.skip:
+            return self
+        return Nav(self.filters, self.queue, (*self.skip, rid), self.check)
 
     def next_id(self, conn: sqlite3.Connection, rid: int) -> int | None:
         if self.queue is None:
             return answers.neighbour(conn, self.filters, rid, forward=True)
         exclude = {*self.skip, rid}
+        if self.check:
+            return ws_quality.next_to_check(conn, self.queue, exclude)
         # the queue as the server ranks it now, less what this reviewer has passed over
         return next((r["id"] for r in answers.review_queue(conn, self.queue, len(exclude) + 1) if r["id"] not in exclude),
                     None)
@@ -505,10 +533,10 @@ class Nav:
 
 def _nav(params) -> Nav:  # noqa: ANN001 - query params or a parsed form value
     f = _filters(params)
-    if params.get("from") == "queue" and f.question_id:
+    if params.get("from") in ("queue", "check") and f.question_id:
         skip = tuple(i for i in (_int(x.strip(), "skip") for x in str(params.get("skip") or "").split(",") if x.strip())
                      if i is not None)
-        return Nav(answers.AnswerFilter(question_id=f.question_id), f.question_id, skip)
+        return Nav(answers.AnswerFilter(question_id=f.question_id), f.question_id, skip, params.get("from") == "check")
     return Nav(f)
 
 
@@ -532,6 +560,8 @@ def _answer_context(conn: sqlite3.Connection, rid: int, nav: Nav) -> dict[str, A
     state = detail["state"]
     code_list = codes.codes(conn, state.question_id)
     next_id = nav.next_id(conn, rid)
+    # a quality-check answer nobody has coded yet: the reviewer codes it without seeing the model's codes
+    blind = ws_quality.awaiting_check(conn, rid) and not state.withdrawn
     return {
         "d": detail,
         "s": state,
@@ -543,9 +573,12 @@ def _answer_context(conn: sqlite3.Connection, rid: int, nav: Nav) -> dict[str, A
         "qs": nav.qs(),
         "next_qs": nav.passing(rid).qs(),
         "queue": nav.queue,
+        "check": nav.check,
+        "blind": blind,
         "next_id": next_id,
         "prev_id": nav.prev_id(conn, rid),
-        "form": {"codes": set(state.final_codes), "reviewed": state.reviewed, "quote": state.quote},
+        "form": {"codes": set() if blind else set(state.final_codes), "reviewed": state.reviewed or blind,
+                 "quote": state.quote},
         "history": events.described(conn, events.events(conn, events.EventFilter(entity="answer", entity_id=str(rid)),
                                                         limit=20)),
         "conflict": None,
@@ -568,6 +601,8 @@ async def answer_page(request: Request) -> Response:
         return _not_found(request, f"No answer {rid}.")
     if request.query_params.get("saved"):
         ctx["saved"] = True
+    if request.query_params.get("checked") and not ctx["blind"]:
+        ctx["checked_now"] = True
     return _render(request, "answer.html", ctx)
 
 
@@ -583,6 +618,7 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
         return denied
     op = str(form.get("op") or "save")
     intended: dict[str, Any] = {}
+    checked_now = False
     version = _int(form.get("version"), "version")
     try:
         if version is None:
@@ -593,7 +629,11 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
                 "reviewed": form.get("reviewed") == "1",
                 "quote": form.get("quote") == "1",
             }
-            answers.update_answer(conn, rid, name, expected_version=version, **intended)
+            blind = form.get("quality_check") == "1" and ws_quality.awaiting_check(conn, rid)
+            if blind:
+                intended["reviewed"] = True  # coding an answer blind is reading and deciding it
+            answers.update_answer(conn, rid, name, expected_version=version, quality_check=blind, **intended)
+            checked_now = blind
         elif op == "revert":
             answers.update_answer(conn, rid, name, expected_version=version, revert_to_model=True)
         elif op == "redact":
@@ -644,7 +684,9 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
             nav = nav.passing(rid)  # saved but not reviewed: it stays in the queue, behind this reviewer
         target = nav.next_id(conn, rid) or rid
     qs = nav.qs()
-    return RedirectResponse(f"/a/{target}?{qs + '&' if qs else ''}saved=1", status_code=303)
+    # after a blind check the same page shows what the model had suggested, for the reviewer to compare
+    flag = "checked" if checked_now and target == rid else "saved"
+    return RedirectResponse(f"/a/{target}?{qs + '&' if qs else ''}{flag}=1", status_code=303)
 
 
 def _parse_qs(qs: str):
@@ -983,6 +1025,7 @@ def create_app(outdir: str | Path, *, token: str | None = None, host: str | None
             Route("/reviewer", reviewer_page, methods=["GET", "POST"]),
             Route("/q/{qid}", question_page),
             Route("/q/{qid}/answers", answers_page),
+            Route("/q/{qid}/check", quality_page),
             Route("/q/{qid}/codebook", codebook_page, methods=["GET", "POST"]),
             Route("/q/{qid}/codebook/split/{code}", split_page, methods=["GET", "POST"]),
             Route("/q/{qid}/campaigns", campaigns_page, methods=["GET", "POST"]),
