@@ -417,14 +417,15 @@ def _queue_candidates(conn: sqlite3.Connection, question_id: str) -> list[dict[s
         " GROUP BY r.id ORDER BY r.id",
         params,
     )]
+    # copies that take their group's answer's codes (the unreviewed filter already leaves most out)
     canonical_of = {r[0]: r[1] for r in conn.execute(
         "SELECT c.response_id, c.canonical_id FROM answer_copies c JOIN responses r ON r.id = c.response_id"
-        " WHERE r.question_id = ? AND NOT c.own_words", (question_id,))}
+        " WHERE r.question_id = ? AND NOT c.own_words AND r.withdrawn IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.response_id = c.response_id)", (question_id,))}
     present = {r["id"] for r in rows}
     weight = {r["id"]: 1 for r in rows}
-    for r in rows:
-        c = canonical_of.get(r["id"])
-        if c is not None and c in present:
+    for copy, c in canonical_of.items():
+        if c in present and copy != c:
             weight[c] += 1
     out = []
     for r in rows:
