@@ -28,10 +28,10 @@ from scipy.optimize import minimize
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
+from consult.codebook import OTHER
 from consult.errors import ConsultError
 
 MODEL_VERSION = "assign-5"
-OTHER = "other"
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 
@@ -269,6 +269,34 @@ class CodeAssigner:
         self.other_quantile = other_quantile
         self.self_training_rounds = self_training_rounds
         self.text_l2 = text_l2
+        self._check_params()
+
+    def _check_params(self) -> None:
+        """A ValueError naming the first parameter with a bad type or value (a programmer's error:
+        settings from a config are checked by consult.settings before they get here)."""
+        _check_int("random_state", self.random_state)
+        _check_number("threshold", self.threshold, 0.0, 1.0, optional=True)
+        _check_number("relative", self.relative, 0.0, 1.0)
+        _check_number("min_confidence", self.min_confidence, 0.0, 1.0)
+        _check_number("prior_strength", self.prior_strength, 0.0)
+        _check_number("l2", self.l2, 0.0, low_open=True)
+        _check_bool("self_training", self.self_training)
+        _check_int("cv_folds", self.cv_folds, 2)
+        _check_numbers("alphas", self.alphas, 0.0, low_open=True)
+        _check_int("max_iter", self.max_iter, 1)
+        _check_numbers("prior_scales", self.prior_scales, 0.0)
+        _check_bool("text_features", self.text_features)
+        _check_number("text_weight", self.text_weight, 0.0, 1.0)
+        _check_number("text_alpha", self.text_alpha, 0.0, low_open=True)
+        _check_int("max_text_reviewed", self.max_text_reviewed, 1)
+        _check_int("top_k", self.top_k, 1, optional=True)
+        if not self.top_k_grid:
+            raise ValueError("top_k_grid must hold at least one value")
+        for k in self.top_k_grid:
+            _check_int("top_k_grid", k, 1)
+        _check_number("other_quantile", self.other_quantile, 0.0, 1.0, optional=True)
+        _check_int("self_training_rounds", self.self_training_rounds, 0)
+        _check_number("text_l2", self.text_l2, 0.0, low_open=True)
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -315,25 +343,7 @@ class CodeAssigner:
         self.classes_ = np.array(ids + [OTHER], dtype=object)
         self._index = {c: j for j, c in enumerate(self.classes_)}
 
-        labels = [set(map(str, s)) for s in reviewed_labels]
-        n_rev = len(labels)
-        if n_rev:
-            R = _as_matrix(reviewed_embeddings, "reviewed embeddings")
-            if len(R) != n_rev or (reviewed_texts and len(reviewed_texts) != n_rev):
-                raise ConsultError(
-                    f"{n_rev} reviewed label sets but {len(R)} reviewed embeddings"
-                    f" and {len(reviewed_texts)} reviewed texts"
-                )
-            unknown = sorted(set().union(*labels) - set(self._index))
-            if unknown:
-                raise ConsultError(
-                    "reviewed answers use code(s) not in the codebook: " + ", ".join(unknown)
-                )
-            if any(not s for s in labels):
-                raise ConsultError("a reviewed answer has no codes (use 'other')")
-            R = _normalise(R)
-        else:
-            R = np.zeros((0, 0), dtype=np.float32)
+        R, labels = self._reviewed(reviewed_texts, reviewed_embeddings, reviewed_labels)
 
         self._fit_prototypes(ids, code_embeddings)
         # the codebook's own texts, for the self-trained word model
@@ -345,13 +355,66 @@ class CodeAssigner:
             U = _normalise(_as_matrix(unlabeled_embeddings, "unlabeled embeddings"))
         self._st_W = None
         self._st_text = None
+        # the unlabeled answers' n-grams are counted on the first refit (see _NgramCounts)
+        self._pool_texts = None if unlabeled_texts is None else [str(t) for t in unlabeled_texts]
+        self._counts = None
         if self.self_training and U is not None:
             if unlabeled_texts is not None and len(unlabeled_texts) != len(U):
                 raise ConsultError(
                     f"{len(unlabeled_texts)} unlabeled texts but {len(U)} unlabeled embeddings"
                 )
             self._self_train_rounds(U, unlabeled_texts)
+        self._learn_reviewed(reviewed_texts, R, labels)
+        return self
 
+    def refit(
+        self,
+        reviewed_texts: Sequence[str] = (),
+        reviewed_embeddings: np.ndarray | None = None,
+        reviewed_labels: Sequence[set[str]] = (),
+    ) -> CodeAssigner:
+        """Learn again from the reviewed answers, keeping what :meth:`fit` learnt from the codebook
+        and the unreviewed answers.
+
+        The result is the same as calling :meth:`fit` again with these reviewed answers and the
+        same codebook and unlabeled answers, without redoing the zero-shot part and the
+        self-training: only the closed-form ridge, the word model and their cross-validation
+        are refitted, which takes well under a second for a few thousand answers (for the
+        review queue, which refits while people work).
+        """
+        self._check_fitted()
+        with threadpool_limits(limits=1):
+            R, labels = self._reviewed(reviewed_texts, reviewed_embeddings, reviewed_labels)
+            if self._counts is None and self._pool_texts and self.text_features:
+                # refits come often: analyse the unlabeled answers' words once, not at every refit
+                self._counts = _NgramCounts.of(self._pool_texts)
+            self._learn_reviewed(reviewed_texts, R, labels)
+        return self
+
+    def _reviewed(self, reviewed_texts, reviewed_embeddings, reviewed_labels) -> tuple[np.ndarray, list[set[str]]]:
+        """The reviewed embeddings (normalised) and label sets, checked against the classes."""
+        labels = [set(map(str, s)) for s in reviewed_labels]
+        n_rev = len(labels)
+        if not n_rev:
+            return np.zeros((0, 0), dtype=np.float32), labels
+        R = _as_matrix(reviewed_embeddings, "reviewed embeddings")
+        if len(R) != n_rev or (reviewed_texts and len(reviewed_texts) != n_rev):
+            raise ConsultError(
+                f"{n_rev} reviewed label sets but {len(R)} reviewed embeddings"
+                f" and {len(reviewed_texts)} reviewed texts"
+            )
+        unknown = sorted(set().union(*labels) - set(self._index))
+        if unknown:
+            raise ConsultError(
+                "reviewed answers use code(s) not in the codebook: " + ", ".join(unknown)
+            )
+        if any(not s for s in labels):
+            raise ConsultError("a reviewed answer has no codes (use 'other')")
+        return _normalise(R), labels
+
+    def _learn_reviewed(self, reviewed_texts: Sequence[str], R: np.ndarray, labels: list[set[str]]) -> None:
+        """The supervised part: ridge on the embeddings and the word model, cross-validated."""
+        n_rev = len(labels)
         self._sup_W = None
         self._text = None
         self.n_reviewed_ = n_rev
@@ -368,8 +431,7 @@ class CodeAssigner:
             self._cross_validate(R, Y, reviewed_texts)
             self._sup_W = self._solve_ridge(*self._gram(R, Y), self.alpha_)
             if self._text is not None:  # only what prediction needs
-                self._text = {k: self._text[k] for k in ("vectorizers", "T", "A", "mean")}
-        return self
+                self._text = {k: self._text[k] for k in ("vocab", "vectorizers", "sample", "T", "A", "mean")}
 
     def _fit_prototypes(self, ids: list[str], code_embeddings: Mapping[str, CodePrototypes]):
         pos, neg, pos_owner, neg_owner = [], [], [], []
@@ -655,8 +717,17 @@ class CodeAssigner:
         return out
 
     def _text_matrix(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        vw, vc = self._text["vectorizers"]
+        """TF-IDF rows of ``texts`` in the word model's vocabulary (word and character blocks, each of unit rows)."""
         t = [str(x) for x in texts]
+        vocab = self._text.get("vocab")
+        if vocab is not None and self._counts is not None:
+            rows = self._counts.rows(t)
+            if rows is not None:
+                return self._counts.tfidf(rows, vocab)
+        if self._text.get("vectorizers") is None:
+            # the same vectorizers the counts stood for, fitted on the same sample
+            self._text["vectorizers"] = _fit_vectorizers(self._text["sample"])
+        vw, vc = self._text["vectorizers"]
         # each block has unit rows, so words and characters weigh alike
         return sparse.hstack([vw.transform(t), vc.transform(t)], format="csr")
 
@@ -674,16 +745,18 @@ class CodeAssigner:
             rng = np.random.default_rng(self.random_state)
             rows = np.sort(rng.choice(n, self.max_text_reviewed, replace=False))
         sub = [texts[i] for i in rows]
-        vw = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float64)
-        vc = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float64
-        )
-        try:
-            vw.fit(sub)
-            vc.fit(sub)
-        except ValueError:  # nothing but stop words or blanks
-            return
-        self._text = {"vectorizers": (vw, vc), "rows": rows}
+        pool_rows = None if self._counts is None else self._counts.rows(sub)
+        if pool_rows is not None:
+            # answers of the pool analysed once (see refit): the vocabulary is a selection of its n-grams
+            vocab = self._counts.vocabulary(pool_rows)
+            if vocab is None:  # nothing but stop words or blanks
+                return
+            self._text = {"vocab": vocab, "vectorizers": None, "sample": sub, "rows": rows}
+        else:
+            vectorizers = _fit_vectorizers(sub)
+            if vectorizers is None:
+                return
+            self._text = {"vocab": None, "vectorizers": vectorizers, "sample": sub, "rows": rows}
         T = self._text_matrix(sub)
         K = (T @ T.T).toarray()
         self._text.update(T=T, K=K, Y=Y[rows])
@@ -712,8 +785,10 @@ class CodeAssigner:
         return S
 
     def _text_scores(self, texts: Sequence[str]) -> np.ndarray:
-        Kx = (self._text_matrix(texts) @ self._text["T"].T).toarray()
-        return Kx @ self._text["A"] + self._text["mean"]
+        if "W" not in self._text:
+            # the kernel ridge's primal weights: (X T')A = X (T'A), without the n × sample kernel
+            self._text["W"] = np.asarray(self._text["T"].T @ self._text["A"])
+        return np.asarray(self._text_matrix(texts) @ self._text["W"]) + self._text["mean"]
 
     def _cross_validate(
         self, R: np.ndarray, Y: np.ndarray, texts: Sequence[str] = ()
@@ -810,6 +885,14 @@ class CodeAssigner:
         out[is_other, -1] = True
         return out
 
+    def decisions(self, proba: np.ndarray) -> np.ndarray:
+        """Boolean (n × ``classes_``): the classes that probabilities give each answer, as in :meth:`assignments`."""
+        self._check_fitted()
+        P = np.asarray(proba, dtype=np.float64)
+        if P.ndim != 2 or P.shape[1] != len(self.classes_):
+            raise ConsultError(f"probabilities must have {len(self.classes_)} columns, got shape {P.shape}")
+        return self._decide(P, self.threshold_)
+
     def predict(self, texts: Sequence[str] | None, embeddings: np.ndarray) -> list[list[Assignment]]:
         """The codes of each answer, most confident first; ``"other"`` when nothing fits."""
         return self.assignments(self.predict_proba(texts, embeddings))
@@ -840,6 +923,111 @@ class CodeAssigner:
     def predict_labels(self, texts: Sequence[str] | None, embeddings: np.ndarray) -> list[set[str]]:
         """The code ids of each answer, as sets."""
         return [{a.code for a in row} for row in self.predict(texts, embeddings)]
+
+
+def _fit_vectorizers(texts: Sequence[str]) -> tuple[TfidfVectorizer, TfidfVectorizer] | None:
+    """The word model's TF-IDF vectorizers (words 1-2, characters 2-5) fitted on ``texts``; None without words."""
+    vw = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float64)
+    vc = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float64)
+    try:
+        vw.fit(texts)
+        vc.fit(texts)
+    except ValueError:  # nothing but stop words or blanks
+        return None
+    return vw, vc
+
+
+class _NgramCounts:
+    """Word and character n-gram counts of a fixed set of texts (the unlabeled answers), analysed once.
+
+    For a sample of these texts, :func:`_fit_vectorizers` would learn a vocabulary that is a subset
+    of their n-grams (in the same sorted order) with smoothed IDF weights, and transform any of them
+    into counts of those n-grams, sublinear, times IDF, rows of unit length. All of that is done here
+    on the stored counts, with the same result and without reading the texts again: what makes a
+    refit on reviews and the re-scoring of every answer cheap.
+    """
+
+    def __init__(self, texts: Sequence[str], blocks: list[sparse.csr_matrix]) -> None:
+        self.row: dict[str, int] = {}
+        for i, t in enumerate(texts):
+            self.row.setdefault(t, i)
+        self.blocks = blocks
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> _NgramCounts | None:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        blocks = []
+        for vec in (CountVectorizer(ngram_range=(1, 2), dtype=np.float64),
+                    CountVectorizer(analyzer="char_wb", ngram_range=(2, 5), dtype=np.float64)):
+            try:
+                blocks.append(sparse.csr_matrix(vec.fit_transform(texts)))
+            except ValueError:  # nothing but stop words or blanks
+                return None
+        return cls(texts, blocks)
+
+    def rows(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Row of each text in the counts, or None when one of them is not there."""
+        out = [self.row.get(t, -1) for t in texts]
+        return None if -1 in out else np.array(out, dtype=np.int64)
+
+    def vocabulary(self, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """Per block, the columns of the n-grams found in ``rows`` and their smoothed IDF; None if a block has none."""
+        out = []
+        n = len(rows)
+        for C in self.blocks:
+            df = np.asarray((C[rows] > 0).sum(0)).ravel()
+            cols = np.flatnonzero(df)
+            if not len(cols):
+                return None
+            out.append((cols, np.log((1.0 + n) / (1.0 + df[cols])) + 1.0))
+        return out
+
+    def tfidf(self, rows: np.ndarray, vocabulary: list[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
+        """The TF-IDF rows (word block, then character block, each of unit rows) of ``rows``."""
+        parts = []
+        for C, (cols, idf) in zip(self.blocks, vocabulary):
+            M = sparse.csr_matrix(C[rows][:, cols])
+            M.data = np.log(M.data) + 1.0
+            M = sparse.csr_matrix(M.multiply(idf[None, :]))
+            norms = np.sqrt(np.asarray(M.multiply(M).sum(1)).ravel())
+            M = sparse.csr_matrix(sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ M)
+            parts.append(M)
+        return sparse.hstack(parts, format="csr")
+
+
+def _check_int(name: str, value, low: int | None = None, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be a whole number{' or None' if optional else ''}, not {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be at least {low}, not {value!r}")
+
+
+def _check_number(name: str, value, low: float | None = None, high: float | None = None, *,
+                  low_open: bool = False, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value):
+        raise ValueError(f"{name} must be a number{' or None' if optional else ''}, not {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'above' if low_open else 'at least'} {low:g}, not {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be at most {high:g}, not {value!r}")
+
+
+def _check_numbers(name: str, values, low: float, *, low_open: bool = False) -> None:
+    if not len(values):
+        raise ValueError(f"{name} must hold at least one value")
+    for v in values:
+        _check_number(name, v, low, low_open=low_open)
+
+
+def _check_bool(name: str, value) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, not {value!r}")
 
 
 def _micro_f1(pred: np.ndarray, Y: np.ndarray) -> float:

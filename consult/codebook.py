@@ -423,6 +423,113 @@ def save_codebook(codebook: Codebook, path: str | Path) -> None:
     atomic_write_text(Path(path), dump_codebook(codebook))
 
 
+# --------------------------------------------------------------------------- writing edits back
+
+
+class CodebookFileChanged(ConsultError):
+    """The codebook file is not what the workspace last read or wrote: someone changed it meanwhile."""
+
+
+def file_sha256(path: str | Path) -> str | None:
+    """SHA-256 of a file's bytes; None when there is no such file."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def write_codebook_file(path: str | Path, book: Codebook, *, expected_sha256: str | None) -> str:
+    """Write ``book`` over the codebook file at ``path``, atomically; return the new file's SHA-256.
+
+    Refuses (:class:`CodebookFileChanged`) when the file's bytes are no longer ``expected_sha256`` (what
+    the workspace last read or wrote). The file's comments, key order, quoting and everything but the
+    changed codes are kept (ruamel.yaml round trip); when that is not possible the codebook is
+    written afresh (:func:`dump_codebook`), keeping its title. What is written always reads back as
+    ``book``.
+    """
+    path = Path(path)
+    if file_sha256(path) != expected_sha256:
+        raise CodebookFileChanged(
+            f"{path} changed since the workspace last read it (edited by hand?), so nothing was saved; run "
+            "`consult analyse` to bring that change into the workspace, then make your edit again")
+    old = path.read_text(encoding="utf-8-sig") if path.is_file() else None
+    text = _round_trip(old, book) if old is not None else None
+    if text is None or not _reads_as(text, book):
+        title = book.title
+        if title is None and old is not None:
+            try:
+                data = yaml.safe_load(old)
+            except yaml.YAMLError:
+                data = None
+            title = data.get("title") if isinstance(data, dict) and isinstance(data.get("title"), str) else None
+        text = dump_codebook(replace(book, title=title))
+    atomic_write_text(path, text)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _own_codes(book: Codebook) -> list[dict[str, Any]]:
+    return [c.to_dict() for c in book.codes if not c.builtin]
+
+
+def _reads_as(text: str, book: Codebook) -> bool:
+    try:
+        again = Codebook.from_dict(yaml.safe_load(text), question=book.question)
+    except (yaml.YAMLError, ConsultError):
+        return False
+    return sorted(_own_codes(again), key=lambda c: c["id"]) == sorted(_own_codes(book), key=lambda c: c["id"])
+
+
+def _round_trip(old: str, book: Codebook) -> str | None:
+    """``old`` YAML text with its codes changed to ``book``'s, comments kept; None when it cannot be done."""
+    try:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+        from ruamel.yaml.error import YAMLError
+    except ImportError:  # pragma: no cover - ruamel.yaml is a dependency; without it the file is rewritten
+        return None
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 4096  # never re-wrap a long description the author wrote on one line
+    dash = re.search(r"^codes:[ \t]*(?:#.*)?\n(?:[ \t]*(?:#.*)?\n)*([ \t]*)-", old, re.M)
+    offset = len(dash.group(1)) if dash else 0
+    rt.indent(mapping=2, sequence=offset + 2, offset=offset)
+    try:
+        data = rt.load(old)
+    except YAMLError:
+        return None
+    if not isinstance(data, CommentedMap):
+        return None
+    seq = data.get("codes")
+    if not isinstance(seq, CommentedSeq):
+        seq = CommentedSeq()
+        data["codes"] = seq
+    wanted = _own_codes(book)
+    ids = [c["id"] for c in wanted]
+    for i in reversed(range(len(seq))):
+        item = seq[i]
+        if not isinstance(item, CommentedMap) or str(item.get("id")) not in ids:
+            del seq[i]
+    kept = {str(item["id"]): item for item in seq}
+    for code in wanted:
+        item = kept.get(code["id"])
+        if item is None:
+            seq.append(CommentedMap(code))
+            continue
+        for key in [k for k in item if k not in code]:
+            del item[key]
+        for key, value in code.items():
+            current = item.get(key)
+            if (list(current) if isinstance(current, list) else current) != value:
+                item[key] = value
+    return _dump(rt, data)
+
+
+def _dump(rt: Any, data: Any) -> str:
+    out = io.StringIO()
+    rt.dump(data, out)
+    return out.getvalue()
+
+
 def load_codebooks(folder: str | Path) -> dict[str, Codebook]:
     """Every ``*.yaml`` / ``*.yml`` codebook in a folder, keyed by question id.
 

@@ -112,7 +112,8 @@ __all__ = [
     "split_sentences",
 ]
 
-KINDS = ("unique", "exact", "near", "campaign", "non-substantive")
+NON_SUBSTANTIVE = "non-substantive"  # the kind of an answer that says nothing on the question
+KINDS = ("unique", "exact", "near", "campaign", NON_SUBSTANTIVE)
 NOT_DUPLICATE = "not-duplicate"
 
 # --------------------------------------------------------------------------
@@ -1037,7 +1038,7 @@ class Deduplicator:
                 members.setdefault(g, []).append(r)
 
         nodes_list = node_of.tolist()
-        kind = ["non-substantive" if reasons[nd] else "unique" for nd in nodes_list]
+        kind = [NON_SUBSTANTIVE if reasons[nd] else "unique" for nd in nodes_list]
         gid_out: list[str | None] = [None] * n
         cid_out: list[str | None] = [None] * n
         simil = np.ones(n, dtype=np.float64)

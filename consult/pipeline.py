@@ -232,8 +232,9 @@ def stage_themes(ctx: Context) -> StageDone:
 def stage_assign(ctx: Context) -> StageDone:
     """Code every substantive answer against its question's codebook, learning from reviewers."""
     from consult.assign import MODEL_VERSION, CodeAssigner, embed_codebook
-    from consult.codebook import codebook_folder, load_codebook
+    from consult.codebook import codebook_folder
     from consult.tune import FineTuner
+    from consult.workspace import code_edits
 
     conn, folder = ctx.conn, codebook_folder(ctx.config.path, ctx.config.id, ctx.settings.codebook.folder)
     embedder = make_embedder(ctx)
@@ -250,10 +251,8 @@ def stage_assign(ctx: Context) -> StageDone:
         stage_bar.set_description(f"assign {q['id']}")
         pending = ws_responses.count_answers(conn, with_text=True, questions=[q["id"]])
         path = folder / f"{q['id']}.yaml"
-        if path.is_file():
-            book = load_codebook(path)
-            with transaction(conn):
-                ws_codes.sync_codebook(conn, q["id"], book)
+        if path.is_file():  # changes made in the file or in the review app meet here; neither is dropped
+            notes += code_edits.reconcile_codebook(conn, q["id"], path)
         codes = [c for c in ws_codes.workspace_codes(conn, q["id"]) if c.id not in (OTHER, NON_SUBSTANTIVE)]
         non_substantive = ws_dedupe.non_substantive_ids(conn, q["id"])
         if not codes:

@@ -27,7 +27,8 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from consult import __version__
-from consult.codebook import NON_SUBSTANTIVE
+from consult.codebook import NON_SUBSTANTIVE, slugify
+from consult.dedupe import NON_SUBSTANTIVE as NOTHING_SAID  # the dedupe kind (the code is codebook's)
 from consult.dedupe import campaign_labels
 from consult.errors import ConsultError
 from consult.files import atomic_write_bytes, atomic_write_text, spreadsheet_safe
@@ -297,7 +298,7 @@ def _question(
     options: list[str] = [str(o) for o in json.loads(q["options_json"] or "[]")]
     rows = ws_responses.responses(conn, qid)
     tables: list[Table] = []
-    entry: dict[str, Any] = {"id": qid, "label": label, "text": q["text"], "kind": kind, "anchor": f"q-{_slug(qid)}"}
+    entry: dict[str, Any] = {"id": qid, "label": label, "text": q["text"], "kind": kind, "anchor": f"q-{slugify(qid)}"}
 
     option_of: dict[int, str] = {}
     if kind in ("closed", "hybrid"):
@@ -308,7 +309,7 @@ def _question(
         counts = Counter(option_of.values())
         answered = sum(counts.values())
         names = options + sorted(set(counts) - set(options), key=lambda s: (s.casefold(), s))
-        t = Table(f"{_slug(qid)}-answers", f"{label}: answers ({answered:,} of {total:,} respondents answered)",
+        t = Table(f"{slugify(qid)}-answers", f"{label}: answers ({answered:,} of {total:,} respondents answered)",
                   ["Answer", "Respondents", "Share of those who answered"], ["text", "int", "pct"],
                   [[o, counts.get(o, 0), share(counts.get(o, 0), answered)] for o in names])
         by_group: dict[str, Counter[str]] = defaultdict(Counter)
@@ -320,7 +321,7 @@ def _question(
         for o in names:
             cols += [o, f"{o} (share)"]
             kinds += ["int", "pct"]
-        tg = Table(f"{_slug(qid)}-answers-by-group", f"{label}: answers by group", cols, kinds)
+        tg = Table(f"{slugify(qid)}-answers-by-group", f"{label}: answers by group", cols, kinds)
         for g in sorted(by_group, key=lambda s: (s == NOT_STATED, s.casefold(), s)):
             n = sum(by_group[g].values())
             row: list[Any] = [g, n]
@@ -333,7 +334,7 @@ def _question(
             "not_answered": total - answered,
             "table": t,
             "by_group": tg,
-            "chart": _chart(f"chart-{_slug(qid)}", f"{label}: answers, share of the {answered:,} respondents who answered",
+            "chart": _chart(f"chart-{slugify(qid)}", f"{label}: answers, share of the {answered:,} respondents who answered",
                             [(o, counts.get(o, 0), answered) for o in names]),
         }
 
@@ -369,10 +370,6 @@ METRIC_NAMES = {
     "recall_lower": "the lower end of the recall interval", "exact_match_lower": "the lower end of the exact-match interval",
     "f1": "F1", "precision": "precision", "recall": "recall", "exact_match": "exact match",
 }
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "x"
 
 
 def _chart(chart_id: str, title: str, bars: list[tuple[str, int, int]]) -> dict[str, Any]:
@@ -443,7 +440,7 @@ def _codes_section(
         caption = f"{label}: what respondents said, by number of respondents"
         if split_names:
             caption += " (split by their closed answer)"
-        t = Table(f"{_slug(qid)}-codes", caption, cols, kinds)
+        t = Table(f"{slugify(qid)}-codes", caption, cols, kinds)
         for c in ranked:
             n = counts.get(c["id"], 0)
             row: list[Any] = [c["label"], n, share(n, answered)]
@@ -492,7 +489,7 @@ def _code_quotes(
             continue
         d = dedupe.get(rid)
         if d is not None:
-            if d["kind"] in ("campaign", "non-substantive"):
+            if d["kind"] in ("campaign", NOTHING_SAID):
                 continue
             if d["kind"] in ("exact", "near"):
                 g = groups.get(d["group_id"] or "")
@@ -526,7 +523,7 @@ def _themes(
     rows = ws_themes.themes(conn, qid)
     if not rows:
         return None
-    t = Table(f"{_slug(qid)}-themes", f"{label}: candidate themes found in the answers (not yet reviewed)",
+    t = Table(f"{slugify(qid)}-themes", f"{label}: candidate themes found in the answers (not yet reviewed)",
               ["Theme", "Answers", f"Share of the {answered:,} who answered"], ["text", "int", "pct"])
     items = []
     for i, th in enumerate(rows, start=1):
@@ -567,7 +564,7 @@ def _campaigns(
         d = dedupe.get(rid)
         if d is not None and d["campaign_id"]:
             members[d["campaign_id"]].append(rid)
-    t = Table(f"{_slug(qid)}-campaigns", f"{label}: campaign responses (the same text sent by many respondents)",
+    t = Table(f"{slugify(qid)}-campaigns", f"{label}: campaign responses (the same text sent by many respondents)",
               ["Campaign", "Responses", "With words of their own"], ["text", "int", "int"])
     out = []
     # Each campaign is named by the phrase that sets its text apart from the others, chosen from the
@@ -604,7 +601,7 @@ def _campaigns(
             if text and text not in quotes:
                 quotes.append(text)
         name = f"Campaign {i}: “{phrase}”" if phrase.strip(" .") else f"Campaign {i}"
-        anchor = f"{_slug(qid)}-campaign-{i}"
+        anchor = f"{slugify(qid)}-campaign-{i}"
         t.rows.append([name, size, len(additions)])
         t.links.append(anchor)
         out.append({"name": name, "size": size, "template": quoter.text(c["template"], limit=None),
@@ -620,17 +617,17 @@ def _non_substantive(
     reasons: Counter[str] = Counter()
     for rid in texts:
         d = dedupe.get(rid)
-        if d is not None and d["kind"] == "non-substantive":
+        if d is not None and d["kind"] == NOTHING_SAID:
             reasons[(d["reason"] or "no reason recorded").strip() or "no reason recorded"] += 1
     coded = {rid for rid, codes in ws_codes.final_codes(conn, question_id=qid).items() if NON_SUBSTANTIVE in codes}
     for rid in sorted(coded):
         d = dedupe.get(rid)
-        if rid in texts and (d is None or d["kind"] != "non-substantive"):
+        if rid in texts and (d is None or d["kind"] != NOTHING_SAID):
             reasons["coded as no substantive answer"] += 1
     if not reasons:
         return None
     total = sum(reasons.values())
-    t = Table(f"{_slug(qid)}-non-substantive", f"{label}: answers with no substantive content, by reason",
+    t = Table(f"{slugify(qid)}-non-substantive", f"{label}: answers with no substantive content, by reason",
               ["Reason", "Answers"], ["text", "int"],
               [[k, v] for k, v in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))])
     tables.append(t)
@@ -694,7 +691,7 @@ def _method(
     kinds = Counter(d["kind"] for d in dedupe.values())
     kind_names = [("unique", "Unique answers"), ("exact", "Exact copies of another answer"),
                   ("near", "Near copies of another answer"), ("campaign", "Campaign responses"),
-                  ("non-substantive", "No substantive answer")]
+                  (NOTHING_SAID, "No substantive answer")]
     t_kinds = Table("method-deduplication", "Free-text answers by deduplication outcome", ["Outcome", "Answers"],
                     ["text", "int"], [[name, kinds.get(k, 0)] for k, name in kind_names] if kinds else [])
     text_answers = ws_responses.count_answers(conn, with_text=True)

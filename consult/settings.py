@@ -1,7 +1,7 @@
 """Every setting of the analysis, declared once: one typed dataclass per stage.
 
 A consultation config may hold a table per stage (``[dedupe]``, ``[embed]``,
-``[themes]``, ``[assign]``, ``[tune]``, ``[codebook]``). :meth:`Settings.from_tables`
+``[themes]``, ``[assign]``, ``[tune]``, ``[codebook]``, ``[quality]``, ``[active]``). :meth:`Settings.from_tables`
 checks them before anything is written: unknown tables and keys are refused with
 a did-you-mean suggestion, and each value must have its field's type and range.
 The effective settings of a run (defaults included) are stored with the run and
@@ -196,6 +196,29 @@ class QualitySettings(_Checked):
     random_state: int = setting(0, "Seed of the random order the sample is drawn in.")
 
 
+@dataclass(frozen=True)
+class ActiveSettings(_Checked):
+    """The review queue (see consult/active.py, ActiveLearner): it orders each question's unreviewed answers by
+    what reviewing them would do for the whole coding (the model's uncertainty, weighed by the answers a
+    campaign's or duplicate group's answer stands for, spread over different answers), and its model learns
+    from people's decisions while they work (the quick closed-form learner; fine-tuning stays in
+    `consult analyse`)."""
+
+    table = "active"
+
+    refit_every: int = setting(10, "The queue's model learns again after this many new or changed decisions...",
+                               low=1)
+    refit_seconds: float = setting(
+        30.0, "... or, when someone decided anything since, once this many seconds have passed.", low=0.0)
+    diversity: float = setting(
+        1.0, "How much picking an answer lowers the rank of answers like it (0: not at all; 1: in proportion to"
+        " their similarity).", low=0.0, high=1.0)
+    redundancy: float = setting(
+        0.9, "Answers at least this similar to one already queued (cosine) come only when nothing else is left.",
+        low=0.0, low_open=True, high=1.0)
+    random_state: int = setting(0, "Seed of the model's cross-validation folds.")
+
+
 STAGES: dict[str, type] = {
     "dedupe": DedupeSettings,
     "embed": EmbedSettings,
@@ -204,6 +227,7 @@ STAGES: dict[str, type] = {
     "tune": TuneSettings,
     "codebook": CodebookSettings,
     "quality": QualitySettings,
+    "active": ActiveSettings,
 }
 
 
@@ -218,6 +242,7 @@ class Settings:
     tune: TuneSettings = field(default_factory=TuneSettings)
     codebook: CodebookSettings = field(default_factory=CodebookSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
+    active: ActiveSettings = field(default_factory=ActiveSettings)
 
     @classmethod
     def from_tables(cls, tables: dict[str, Any], *, file: str | Path | None = None) -> Settings:

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from consult.codebook import NON_SUBSTANTIVE, OTHER, slugify, unique_id
 from consult.errors import ConsultError
 
 UNCLUSTERED = -1
@@ -1033,12 +1034,6 @@ def theme_split(
     return dict(sorted(out.items()))
 
 
-def slugify(text: str, fallback: str = "theme") -> str:
-    """Lower-case letters, digits and hyphens, as code ids require."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:48].strip("-") or fallback
-
-
 class CodebookDraft(NamedTuple):
     """A draft codebook (the YAML structure of docs/formats.md), the number of themes
     merged into another theme's code, and the theme ids behind each code."""
@@ -1114,7 +1109,7 @@ def propose_codebook(
     members = {k: np.flatnonzero(code_labels == k) for k in range(len(groups))}
     examples = _examples(texts, emb, members, {k: _centre(emb[m], w[m]) for k, m in members.items()},
                          encoder, max_examples)
-    codes, used = [], {"other", "non-substantive"}
+    codes, used = [], {OTHER, NON_SUBSTANTIVE}
     for k in range(len(groups)):
         d = described[k]
         codes.append(_code(d.label, code_description(d.description, vocab), examples[k], used))
@@ -1129,7 +1124,7 @@ def draft_codebook(
     ``texts`` holds at least the themes' quotes (``theme.quotes`` index it).
     """
     codes: list[dict[str, Any]] = []
-    used = {"other", "non-substantive"}
+    used = {OTHER, NON_SUBSTANTIVE}
     for theme in result.themes:
         picked: list[str] = []
         for q in theme.quotes:
@@ -1144,11 +1139,7 @@ def draft_codebook(
 
 
 def _code(label: str, description: str, examples: list[str], used: set[str]) -> dict[str, Any]:
-    base = slugify(label)
-    code_id, i = base, 2
-    while code_id in used:
-        code_id, i = f"{base}-{i}", i + 1
-    used.add(code_id)
+    code_id = unique_id(slugify(label)[:48].strip("-"), used)  # ids stay short enough to type
     return {
         "id": code_id,
         "label": label,

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from consult.dedupe import NON_SUBSTANTIVE
+
 # The model reads about 256 word pieces (~180 words) of a text; longer answers are
 # coded in passages so that points made late in a long submission are not lost.
 CHUNK_WORDS = 150
@@ -57,7 +59,7 @@ def build_units(rows: Sequence[Mapping[str, Any]], templates: Mapping[str, str],
     campaigns: dict[str, Unit] = {}
     for r in rows:
         text = (r["text"] or "").strip()
-        if not text or r["kind"] == "non-substantive":
+        if not text or r["kind"] == NON_SUBSTANTIVE:
             continue
         if r["kind"] == "campaign" and r["campaign_id"] in templates:
             unit = campaigns.get(r["campaign_id"])

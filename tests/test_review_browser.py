@@ -61,7 +61,7 @@ def test_filter_low_confidence_correct_reload_audit(browser, server):
     page.goto(f"{base}/audit")
     rows = page.locator("#events tbody tr")
     assert rows.count() == 2
-    assert "Ann" in rows.nth(1).inner_text() and "codes" in rows.nth(1).inner_text()
+    assert "Ann changed answer" in rows.nth(1).inner_text() and "+ " in rows.nth(1).inner_text()
     assert box.count() == 0  # we are on the audit page now
     ctx.close()
 

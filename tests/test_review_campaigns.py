@@ -261,7 +261,7 @@ def test_forms_confirm_take_out_move_put_back_add_and_merge(base, conn):
     camp, training, evil = gid_of(conn, "C0"), gid_of(conn, "D0"), gid_of(conn, "E0")
     c0, c1, r1 = rid(conn, "C0"), rid(conn, "C1"), rid(conn, "R1")
     r = c.post(group_url(camp), data={"op": "not-duplicate", "answer": [str(c0)], f"version-{c0}": "0"})
-    assert r.status_code == 200 and "1 answers marked as not duplicates" in r.text
+    assert r.status_code == 200 and "1 answer marked as not duplicates" in r.text
     assert 'id="taken-out"' in r.text and "not a duplicate by Ann" in r.text
     r = c.post(group_url(camp), data={"op": "move", "answer": [str(c1)], f"version-{c1}": "0", "target": training})
     assert r.status_code == 200 and f"in group {training}" in r.text

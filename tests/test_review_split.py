@@ -174,7 +174,7 @@ def test_choices_survive_paging_and_apply_in_one_go(ws, conn, monkeypatch):
     assert re.search(rf'name="choice-{ids[0]}" value="move" checked', back.text)
     data = form_of(back.text) | {"label": "Funding for staff", "op": "apply"}
     done = c.post(URL, data=data)
-    assert done.status_code == 200 and "new code funding-for-staff; 1 answers moved to it, 1 have both" in done.text
+    assert done.status_code == 200 and "new code “Funding for staff”; 1 answer moved to it, 1 answer has both" in done.text
     assert "funding" not in answers.answer_state(conn, ids[0]).final_codes
     assert "funding-for-staff" in answers.answer_state(conn, ids[0]).final_codes
     assert {"funding", "funding-for-staff"} <= set(answers.answer_state(conn, ids[4]).final_codes)
@@ -236,7 +236,7 @@ def test_split_in_a_browser(browser, server, conn):
     page.get_by_role("group", name=f"Answer {ids[1]}", exact=True).get_by_label("both").check()
     page.click("#apply")
     page.wait_for_selector("#message")
-    assert "new code funding-for-staff" in page.locator("#message").inner_text()
+    assert "new code “Funding for staff”" in page.locator("#message").inner_text()
     assert page.locator("#code-funding-for-staff").count() == 1
     moved = set(answers.answer_state(conn, ids[0]).final_codes)
     assert "funding-for-staff" in moved and CODE not in moved

@@ -146,7 +146,7 @@ def test_merge_moves_human_codes_and_maps_suggestions(conn):
     answers.set_codes(conn, 1, ["funding", "training"], "Ann")
     answers.set_codes(conn, 2, ["funding", "non-substantive"], "Ann")
     moved = code_edits.merge_codes(conn, "q1", ["funding"], "training", "Bob")
-    assert moved == 2
+    assert moved.decided == 2 and moved.target == "training"
     assert answers.answer_state(conn, 1).final_codes == ["training"]
     assert answers.answer_state(conn, 2).final_codes == ["non-substantive", "training"]
     assert code(conn, "funding")["status"] == "merged" and code(conn, "funding")["merged_into"] == "training"
@@ -181,14 +181,14 @@ def test_split_creates_children_and_moves_chosen_answers(conn):
 def test_delete_reassigns_answers(conn):
     answers.set_codes(conn, 1, ["independence", "choice"], "Ann")
     answers.set_codes(conn, 2, ["independence"], "Ann")
-    assert code_edits.delete_code(conn, "q1", "independence", "Bob", reassign_to="other") == 2
+    assert code_edits.delete_code(conn, "q1", "independence", "Bob", reassign_to="other").decided == 2
     assert answers.answer_state(conn, 1).final_codes == ["choice", "other"]
     assert answers.answer_state(conn, 2).final_codes == ["other"]
     assert code(conn, "independence")["status"] == "deleted"
     with pytest.raises(ConsultError, match="no active code"):
         answers.set_codes(conn, 3, ["independence"], "Ann")
     answers.set_codes(conn, 3, ["training"], "Ann")
-    assert code_edits.delete_code(conn, "q1", "training", "Bob") == 1
+    assert code_edits.delete_code(conn, "q1", "training", "Bob").decided == 1
     assert answers.answer_state(conn, 3).final_codes == []
     assert codes.code_map(conn, "q1")["training"] is None
     with pytest.raises(ConsultError, match="built-in"):

@@ -15,7 +15,6 @@ from consult.themes import (
     ThemeFinder,
     WardClusterer,
     draft_codebook,
-    slugify,
     theme_split,
     weighted_ward_linkage,
 )
@@ -334,9 +333,15 @@ def test_code_description_reads_as_a_sentence():
     )
 
 
-def test_slugify():
-    assert slugify("Children's voice — heard!") == "children-s-voice-heard"
-    assert slugify("!!!") == "theme"
+def test_draft_code_ids_use_the_codebook_slug_rule():
+    from consult.codebook import slugify
+    from consult.themes import _code
+
+    used = {"other"}
+    assert _code("Children's voice — heard!", "d", [], used)["id"] == slugify("Children's voice — heard!")
+    assert _code("Other", "d", [], used)["id"] == "other-2"
+    assert len(_code("word " * 30, "d", [], used)["id"]) <= 48
+    assert _code("!!!", "d", [], used)["id"].startswith("code-")
 
 
 # --------------------------------------------------------------------------- labels and descriptions

@@ -29,9 +29,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from consult.codebook import NON_SUBSTANTIVE
 from consult.errors import ConsultError
 from consult.files import spreadsheet_safe
-from consult.workspace import answers, code_edits, codes, dedupe, events, responses, themes
+from consult.workspace import answers, code_edits, codes, dedupe, events, responses, runs, themes
+from consult.workspace import quality as ws_quality
 from consult.workspace.answers import VersionConflict
 from consult.workspace.db import Workspace
 
@@ -434,13 +436,35 @@ async def question_page(request: Request) -> Response:
     if q is None:
         return _not_found(request, f"No question {qid}.")
     progress = next(iter(answers.questions(conn, qid)), None)
+    queue = answers.review_queue(conn, qid, 20)
     return _render(request, "question.html", {
         "q": q,
+        "quality": _quality(conn, qid) if q.get("kind") != "closed" else None,
         "progress": progress,
         "codes": codes.codes(conn, qid),
         "counts": codes.code_counts(conn, qid),
         "themes": themes.theme_counts(conn, qid),
-        "queue": answers.review_queue(conn, qid, 20),
+        "queue": queue,
+        "copies": answers.copies_of(conn, [a["id"] for a in queue]),
+    })
+
+
+def _quality(conn: sqlite3.Connection, qid: str) -> ws_quality.QuestionQuality:
+    """The question's quality check as it stands, against the bar of the latest run's settings."""
+    return ws_quality.assess(conn, qid, runs.settings(conn).quality)
+
+
+async def quality_page(request: Request) -> Response:
+    conn = _ws(request)
+    qid = request.path_params["qid"]
+    q = answers.question(conn, qid)
+    if q is None or q.get("kind") == "closed":
+        return _not_found(request, f"No free-text question {qid}.")
+    result = _quality(conn, qid)
+    labels = {c["id"]: c["label"] for c in codes.codes(conn, qid, include_inactive=True)}
+    return _render(request, "quality.html", {
+        "q": q, "r": result, "e": result.estimate, "labels": labels,
+        "next_id": ws_quality.next_to_check(conn, qid),
     })
 
 
@@ -456,27 +480,107 @@ async def answers_page(request: Request) -> Response:
     page = answers.list_answers(conn, f, after=_int(params.get("after"), "after"),
                                 before=_int(params.get("before"), "before"))
     return _render(request, "answers.html", {
-        "q": q, "page": page, "f": f, "qs": _filters_qs(f),
+        "q": q, "page": page, "f": f, "qs": _filters_qs(f), "labels": _labels(conn, qid),
+        "copies": answers.copies_of(conn, [r["id"] for r in page.rows]),
         "codes": codes.codes(conn, qid), "choices": answers.filter_choices(conn, qid),
     })
 
 
-def _answer_context(conn: sqlite3.Connection, rid: int, f: answers.AnswerFilter) -> dict[str, Any] | None:
+QUEUE_SKIP_KEPT = 200  # answers passed over in the queue that the links remember (about 1.4 KB of address)
+
+
+@dataclass(frozen=True)
+class Nav:
+    """Where the reviewer came to an answer from, so "next" follows it: a filtered answer list, the
+    question's review queue (``queue``, with the answers passed over without being reviewed), or its
+    quality-check sample (``check``: the same, in the sample's order)."""
+
+    filters: answers.AnswerFilter
+    queue: str | None = None
+    skip: tuple[int, ...] = ()
+    check: bool = False
+
+    def qs(self, skip: tuple[int, ...] | None = None) -> str:
+        """The query string that carries this navigation (``skip``: a different list of passed-over answers)."""
+        if self.queue is None:
+            return _filters_qs(self.filters)
+        kept = (self.skip if skip is None else skip)[-QUEUE_SKIP_KEPT:]
+        pairs = {"from": "check" if self.check else "queue", "question": self.queue,
+                 "skip": ",".join(map(str, kept)) or None}
+        return urlencode({k: v for k, v in pairs.items() if v})
+
+    def passing(self, rid: int) -> Nav:
+        """This navigation once answer ``rid`` is left behind without being reviewed."""
+        if self.queue is None or rid in self.skip:
+            return self
+        return Nav(self.filters, self.queue, (*self.skip, rid), self.check)
+
+    def next_id(self, conn: sqlite3.Connection, rid: int) -> int | None:
+        if self.queue is None:
+            return answers.neighbour(conn, self.filters, rid, forward=True)
+        exclude = {*self.skip, rid}
+        if self.check:
+            return ws_quality.next_to_check(conn, self.queue, exclude)
+        # the queue as the server ranks it now, less what this reviewer has passed over
+        return next((r["id"] for r in answers.review_queue(conn, self.queue, len(exclude) + 1) if r["id"] not in exclude),
+                    None)
+
+    def prev_id(self, conn: sqlite3.Connection, rid: int) -> int | None:
+        if self.queue is None:
+            return answers.neighbour(conn, self.filters, rid, forward=False)
+        return None
+
+
+def _nav(params) -> Nav:  # noqa: ANN001 - query params or a parsed form value
+    f = _filters(params)
+    if params.get("from") in ("queue", "check") and f.question_id:
+        skip = tuple(i for i in (_int(x.strip(), "skip") for x in str(params.get("skip") or "").split(",") if x.strip())
+                     if i is not None)
+        return Nav(answers.AnswerFilter(question_id=f.question_id), f.question_id, skip, params.get("from") == "check")
+    return Nav(f)
+
+
+def _code_keys(code_list: list[dict[str, Any]]) -> dict[str, str]:
+    """The key that ticks each code on the answer page: 1-9 for the first nine, n for no substantive answer."""
+    keys = {NON_SUBSTANTIVE: "n"} if any(c["id"] == NON_SUBSTANTIVE for c in code_list) else {}
+    digits = iter("123456789")
+    for c in code_list:
+        if c["id"] not in keys:
+            key = next(digits, None)
+            if key is None:
+                break
+            keys[c["id"]] = key
+    return keys
+
+
+def _answer_context(conn: sqlite3.Connection, rid: int, nav: Nav) -> dict[str, Any] | None:
     detail = answers.answer_detail(conn, rid)
     if detail is None:
         return None
     state = detail["state"]
+    code_list = codes.codes(conn, state.question_id)
+    next_id = nav.next_id(conn, rid)
+    # a quality-check answer nobody has coded yet: the reviewer codes it without seeing the model's codes
+    blind = ws_quality.awaiting_check(conn, rid) and not state.withdrawn
     return {
         "d": detail,
         "s": state,
         "q": answers.question(conn, state.question_id),
-        "codes": codes.codes(conn, state.question_id),
+        "codes": code_list,
+        "keys": _code_keys(code_list),
+        "copies": answers.copies_of(conn, [rid]).get(rid, 0),
         "labels": {c["id"]: c["label"] for c in codes.codes(conn, state.question_id, include_inactive=True)},
-        "qs": _filters_qs(f),
-        "next_id": answers.neighbour(conn, f, rid, forward=True),
-        "prev_id": answers.neighbour(conn, f, rid, forward=False),
-        "form": {"codes": set(state.final_codes), "reviewed": state.reviewed, "quote": state.quote},
-        "history": events.events(conn, events.EventFilter(entity="answer", entity_id=str(rid)), limit=20),
+        "qs": nav.qs(),
+        "next_qs": nav.passing(rid).qs(),
+        "queue": nav.queue,
+        "check": nav.check,
+        "blind": blind,
+        "next_id": next_id,
+        "prev_id": nav.prev_id(conn, rid),
+        "form": {"codes": set() if blind else set(state.final_codes), "reviewed": state.reviewed or blind,
+                 "quote": state.quote},
+        "history": events.described(conn, events.events(conn, events.EventFilter(entity="answer", entity_id=str(rid)),
+                                                        limit=20)),
         "conflict": None,
         "error": None,
     }
@@ -490,22 +594,23 @@ async def answer_page(request: Request) -> Response:
         rid = None
     if rid is None:
         return _not_found(request, "No such answer.")
-    f = _filters(request.query_params)
     if request.method == "POST":
         return await _answer_post(request, conn, rid)
-    ctx = _answer_context(conn, rid, f)
+    ctx = _answer_context(conn, rid, _nav(request.query_params))
     if ctx is None:
         return _not_found(request, f"No answer {rid}.")
     if request.query_params.get("saved"):
         ctx["saved"] = True
+    if request.query_params.get("checked") and not ctx["blind"]:
+        ctx["checked_now"] = True
     return _render(request, "answer.html", ctx)
 
 
 async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> Response:
     form = await _form(request)
     back = str(form.get("back") or "")
-    f = _filters(dict(_parse_qs(back)))
-    ctx = _answer_context(conn, rid, f)
+    nav = _nav(dict(_parse_qs(back)))
+    ctx = _answer_context(conn, rid, nav)
     if ctx is None:
         return _not_found(request, f"No answer {rid}.")
     name, denied = _require_reviewer(request)
@@ -513,6 +618,7 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
         return denied
     op = str(form.get("op") or "save")
     intended: dict[str, Any] = {}
+    checked_now = False
     version = _int(form.get("version"), "version")
     try:
         if version is None:
@@ -523,7 +629,11 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
                 "reviewed": form.get("reviewed") == "1",
                 "quote": form.get("quote") == "1",
             }
-            answers.update_answer(conn, rid, name, expected_version=version, **intended)
+            blind = form.get("quality_check") == "1" and ws_quality.awaiting_check(conn, rid)
+            if blind:
+                intended["reviewed"] = True  # coding an answer blind is reading and deciding it
+            answers.update_answer(conn, rid, name, expected_version=version, quality_check=blind, **intended)
+            checked_now = blind
         elif op == "revert":
             answers.update_answer(conn, rid, name, expected_version=version, revert_to_model=True)
         elif op == "redact":
@@ -545,12 +655,12 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
         else:
             raise ConsultError(f"unknown action {op!r}")
     except VersionConflict as exc:
-        ctx = _answer_context(conn, rid, f)
+        ctx = _answer_context(conn, rid, nav)
         assert ctx is not None
         ctx["conflict"] = {
             "by": exc.changed_by,
             "your_version": version,
-            "changes": events.events_since(conn, "answer", rid, version or 0),
+            "changes": events.described(conn, events.events_since(conn, "answer", rid, version or 0)),
             "op": op,
         }
         if intended:
@@ -563,15 +673,20 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
                 ctx["conflict"]["removed"] = sorted(set(base["codes"]) - set(intended["codes"]))
         return _render(request, "answer.html", ctx, status_code=409)
     except (ConsultError, ValueError) as exc:
-        ctx = _answer_context(conn, rid, f)
+        ctx = _answer_context(conn, rid, nav)
         assert ctx is not None
         ctx["error"] = exc.message if isinstance(exc, ConsultError) else "those numbers are not valid"
         return _render(request, "answer.html", ctx, status_code=400)
     target = rid
     if op == "save-next":
-        target = answers.neighbour(conn, f, rid) or rid
-    qs = _filters_qs(f)
-    return RedirectResponse(f"/a/{target}?{qs + '&' if qs else ''}saved=1", status_code=303)
+        state = answers.answer_state(conn, rid)
+        if state is not None and not state.reviewed:
+            nav = nav.passing(rid)  # saved but not reviewed: it stays in the queue, behind this reviewer
+        target = nav.next_id(conn, rid) or rid
+    qs = nav.qs()
+    # after a blind check the same page shows what the model had suggested, for the reviewer to compare
+    flag = "checked" if checked_now and target == rid else "saved"
+    return RedirectResponse(f"/a/{target}?{qs + '&' if qs else ''}{flag}=1", status_code=303)
 
 
 def _parse_qs(qs: str):
@@ -589,37 +704,78 @@ async def codebook_page(request: Request) -> Response:
     outcome = Outcome()
     if request.method == "POST":
 
+        def label(code_id: str) -> str:
+            return _quoted(_labels(conn, qid).get(code_id, code_id))
+
         def add(form, name: str) -> str:
             new = code_edits.add_code(conn, qid, _text(form, "label"), name, description=_text(form, "description"),
                                       parent=_text(form, "parent") or None)
-            return f"Added code {new}."
+            return f"Added the code {label(new)}."
 
         def edit(form, name: str) -> str:
             version = _text(form, "version")
-            code_edits.edit_code(conn, qid, _text(form, "code"), name, label=_text(form, "label"),
-                                 description=_text(form, "description"),
-                                 expected_version=_version(version) if version else None)
-            return f"Saved code {_text(form, 'code')}."
+            before = label(_text(form, "code"))
+            after = code_edits.edit_code(conn, qid, _text(form, "code"), name, label=_text(form, "label"),
+                                         description=_text(form, "description"),
+                                         expected_version=_version(version) if version else None)
+            now = _quoted(after["label"])
+            return f"Saved {now}." if now == before else f"Saved {before}, now called {now}."
 
         def merge(form, name: str) -> str:
             sources = [str(s) for s in form.getlist("sources")]
+            names = _and([label(s) for s in sources])
             moved = code_edits.merge_codes(conn, qid, sources, _text(form, "into"), name)
-            return f"Merged {', '.join(sources)} into {_text(form, 'into')}; {moved} coded answers moved."
+            return f"Merged {names} into {label(_text(form, 'into'))}: " + _moved_words(moved, names, label)
 
         def split(form, name: str) -> str:
+            code = label(_text(form, "code"))
             new_ids = code_edits.split_code(conn, qid, _text(form, "code"), _text(form, "labels").splitlines(), name)
-            return f"Split {_text(form, 'code')} into {', '.join(new_ids)}."
+            return f"Split {code} into {_and([label(n) for n in new_ids])}."
 
         def delete(form, name: str) -> str:
             code = _text(form, "code")
+            was = label(code)
             moved = code_edits.delete_code(conn, qid, code, name, reassign_to=_text(form, "reassign_to") or None)
-            return f"Deleted {code}; {moved} coded answers changed."
+            return f"Deleted {was}: " + _moved_words(moved, was, label)
 
         outcome = await _apply(request, {"add": add, "edit": edit, "merge": merge, "split": split, "delete": delete},
                                "The code now reads as below; re-apply your change if it still makes sense.")
         if isinstance(outcome, Response):
             return outcome
     return _render_codebook(request, conn, q, error=outcome.error, message=outcome.message, status=outcome.status)
+
+
+def _labels(conn: sqlite3.Connection, qid: str) -> dict[str, str]:
+    """Every code id of a question (merged and deleted ones too) -> its label."""
+    return {c["id"]: c["label"] for c in codes.codes(conn, qid, include_inactive=True)}
+
+
+def _quoted(label: str) -> str:
+    return f"\u201c{label}\u201d"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else "nothing"
+
+
+def _answers(n: int) -> str:
+    return f"{n} answer{'' if n == 1 else 's'}"
+
+
+def _moved_words(moved: code_edits.Moved, names: str, label: Callable[[str], str]) -> str:
+    """A merge's or deletion's effect on the answers, in the numbers the code lists show."""
+    if moved.target is None:
+        text = f"{_answers(moved.answers)} no longer coded {names}."
+    else:
+        target = label(moved.target)
+        already = moved.answers - moved.gained
+        text = (f"{_answers(moved.gained)} moved to {target} ({_answers(moved.answers)} had {names}"
+                + (f", {already} of them already had {target}" if already else "")
+                + f"); {target} went from {moved.target_before} to {moved.target_after} answers.")
+    if moved.decided:
+        text += (f" {_answers(moved.decided)} coded by a person {'was' if moved.decided == 1 else 'were'} changed"
+                 " to match (each change is in the audit trail).")
+    return text
 
 
 def _render_codebook(request: Request, conn: sqlite3.Connection, q: dict[str, Any], *,
@@ -629,6 +785,7 @@ def _render_codebook(request: Request, conn: sqlite3.Connection, q: dict[str, An
         "q": q, "codes": [c for c in all_codes if c["status"] == "active"],
         "inactive": [c for c in all_codes if c["status"] != "active"],
         "counts": codes.code_counts(conn, q["id"]), "error": error, "message": message,
+        "labels": {c["id"]: c["label"] for c in all_codes},
     }, status)
 
 
@@ -701,7 +858,8 @@ async def split_page(request: Request) -> Response:
                 moved = sum(1 for c in choices.values() if c == "move")
                 both = sum(1 for c in choices.values() if c == "both")
                 return _render_codebook(request, conn, q, message=(
-                    f"Split {code['label']}: new code {new_id}; {moved} answers moved to it, {both} have both."))
+                    f"Split {_quoted(code['label'])}: new code {_quoted(_labels(conn, qid).get(new_id, new_id))}; "
+                    f"{_answers(moved)} moved to it, {_answers(both)} {'has' if both == 1 else 'have'} both."))
             after = first - 1 if first is not None else None  # show the same page again
         else:
             error, status = f"unknown action {op!r}", 400
@@ -743,12 +901,12 @@ async def campaigns_page(request: Request) -> Response:
         def confirm(form, name: str) -> str:
             gid = _text(form, "group")
             n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
-            return f"Confirmed group {gid}; {n} answers recorded as decided."
+            return f"Confirmed group {gid}; {_answers(n)} recorded as decided."
 
         def merge(form, name: str) -> str:
             source, into = _text(form, "source"), _text(form, "into")
             n = dedupe.merge_groups(conn, qid, source, into, name, expected_version=_version(form.get(f"version-{source}")))
-            return f"Merged group {source} into {into}; {n} answers moved."
+            return f"Merged group {source} into {into}; {_answers(n)} moved."
 
         outcome = await _apply(request, {"confirm": confirm, "merge": merge}, "The groups now read as below.")
         if isinstance(outcome, Response):
@@ -782,12 +940,12 @@ async def group_page(request: Request) -> Response:
 
         def confirm(form, name: str) -> str:
             n = dedupe.confirm_group(conn, qid, gid, name, expected_version=_version(form.get("version")))
-            return f"Confirmed this group; {n} answers recorded as decided."
+            return f"Confirmed this group; {_answers(n)} recorded as decided."
 
         def merge(form, name: str) -> str:
             into = _text(form, "into")
             n = dedupe.merge_groups(conn, qid, gid, into, name, expected_version=_version(form.get("version")))
-            return f"Merged this group into {into}; {n} answers moved."
+            return f"Merged this group into {into}; {_answers(n)} moved."
 
         def chosen(form) -> tuple[list[int], dict[int, int]]:
             ids = _ids(form.getlist("answer"))
@@ -795,12 +953,12 @@ async def group_page(request: Request) -> Response:
 
         def not_duplicate(form, name: str) -> str:
             ids, versions = chosen(form)
-            return f"{dedupe.not_duplicate(conn, qid, ids, name, expected_versions=versions)} answers marked as not duplicates."
+            return f"{_answers(dedupe.not_duplicate(conn, qid, ids, name, expected_versions=versions))} marked as not duplicates."
 
         def move(form, name: str, target: str | None = None) -> str:
             ids, versions = chosen(form)
             moved_to = dedupe.move_to_group(conn, qid, ids, target or _text(form, "target"), name, expected_versions=versions)
-            return f"Put {len(ids)} answers in group {moved_to}."
+            return f"Put {_answers(len(ids))} in group {moved_to}."
 
         def add(form, name: str) -> str:
             rid = _int(_text(form, "response").strip(), "the answer number")
@@ -822,7 +980,8 @@ async def group_page(request: Request) -> Response:
     return _render(request, "group.html", {
         "q": q, "g": group, "members": members, "error": outcome.error, "message": outcome.message,
         "others": [o for o in dedupe.dedupe_groups(conn, qid) if o.id != gid],
-        "history": events.events(conn, events.EventFilter(entity="dedupe-group", entity_id=gid), limit=20),
+        "history": events.described(conn, events.events(conn, events.EventFilter(entity="dedupe-group", entity_id=gid),
+                                                        limit=20)),
     }, outcome.status)
 
 
@@ -834,17 +993,17 @@ def _event_filter(params) -> events.EventFilter:
 async def audit_page(request: Request) -> Response:
     f = _event_filter(request.query_params)
     before = _int(request.query_params.get("before"), "before")
-    evs = events.events(_ws(request), f, limit=100, before=before)
+    evs = events.described(_ws(request), events.events(_ws(request), f, limit=100, before=before))
     qs = urlencode({k: v for k, v in vars(f).items() if v})
     return _render(request, "audit.html", {"events": evs, "f": f, "qs": qs,
                                            "more": evs[-1]["id"] if len(evs) == 100 else None})
 
 
 async def audit_csv(request: Request) -> Response:
-    evs = events.events(_ws(request), _event_filter(request.query_params), limit=None)
+    evs = events.described(_ws(request), events.events(_ws(request), _event_filter(request.query_params), limit=None))
     buf = io.StringIO()
     w = csv.writer(buf)
-    cols = ["id", "at", "reviewer", "entity", "entity_id", "action", "before_json", "after_json"]
+    cols = ["id", "at", "reviewer", "entity", "entity_id", "action", "sentence", "before_json", "after_json"]
     w.writerow(cols)
     for e in reversed(evs):
         w.writerow([spreadsheet_safe(e[c]) for c in cols])
@@ -866,6 +1025,7 @@ def create_app(outdir: str | Path, *, token: str | None = None, host: str | None
             Route("/reviewer", reviewer_page, methods=["GET", "POST"]),
             Route("/q/{qid}", question_page),
             Route("/q/{qid}/answers", answers_page),
+            Route("/q/{qid}/check", quality_page),
             Route("/q/{qid}/codebook", codebook_page, methods=["GET", "POST"]),
             Route("/q/{qid}/codebook/split/{code}", split_page, methods=["GET", "POST"]),
             Route("/q/{qid}/campaigns", campaigns_page, methods=["GET", "POST"]),

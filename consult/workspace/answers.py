@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from consult.errors import ConsultError
 from consult.workspace import codes as codes_table
-from consult.workspace.db import now, transaction
+from consult.workspace.db import now, select_in, transaction
 from consult.workspace.events import events_since, log_event
 
 PAGE_SIZE = 50
@@ -173,6 +175,9 @@ class AnswerFilter:
             params.append(self.question_id)
         if self.unreviewed:
             clauses.append("NOT EXISTS (SELECT 1 FROM current_review s WHERE s.response_id = r.id AND s.reviewed = 1)")
+            # A copy without words of its own is reviewed once, with the answer it copies (final_codes)
+            clauses.append("NOT EXISTS (SELECT 1 FROM answer_copies c JOIN responses k ON k.id = c.canonical_id"
+                           " WHERE c.response_id = r.id AND NOT c.own_words AND k.withdrawn IS NULL)")
         if self.changed:
             clauses.append("EXISTS (SELECT 1 FROM review_state s WHERE s.response_id = r.id AND s.text_hash IS NOT r.text_hash)")
         if self.campaign:
@@ -279,6 +284,14 @@ def _attach_codes(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
         r["codes"] = sorted(finals.get(r["id"], {}))
 
 
+def copies_of(conn: sqlite3.Connection, response_ids: Sequence[int]) -> dict[int, int]:
+    """How many answers copy each of these answers without words of their own (and so take its codes)."""
+    return {r[0]: r[1] for r in select_in(
+        conn, "SELECT c.canonical_id, COUNT(*) FROM answer_copies c JOIN responses r ON r.id = c.response_id"
+        " WHERE c.canonical_id IN ({marks}) AND NOT c.own_words AND r.withdrawn IS NULL GROUP BY c.canonical_id",
+        list(response_ids))}
+
+
 def neighbour(conn: sqlite3.Connection, filters: AnswerFilter, response_id: int, *, forward: bool = True) -> int | None:
     """The next (or previous) answer id in a filtered list, or None at its end."""
     where, params = filters.where()
@@ -352,24 +365,237 @@ def redaction_segments(text: str, spans: list[list[int]]) -> list[tuple[str, boo
 
 
 def review_queue(conn: sqlite3.Connection, question_id: str, k: int = 20, *, pool: int = 2000) -> list[dict[str, Any]]:
-    """Up to ``k`` unreviewed answers most worth reviewing next.
+    """Up to ``k`` unreviewed answers most worth reviewing next, best first.
 
-    Uses :func:`consult.assign.review_queue` (uncertain and novel first) when the
-    workspace has embeddings of the answers; otherwise the lowest top confidence first.
+    Answers a person decided, quality-check answers (kept random), answers coded non-substantive by rule
+    and copies that inherit a decision on their group's answer (or will, from the quality check) are not
+    queued. A copy whose group's answer is queued leaves the queue too:
+    the group's answer stands for it (``weight`` counts the answers a row stands for) and its decision
+    reaches every copy (the ``final_codes`` view, whose ``via`` says where codes came from).
+
+    When the workspace has vectors of the answers and the codebook, a :class:`consult.active.ActiveLearner`
+    ranks every candidate by expected benefit to the whole coding (uncertainty of its model times
+    weight, spread over different answers); its model is kept per workspace and question in this process
+    and learns again from people's decisions after ``[active] refit_every`` of them or ``refit_seconds``
+    (see :func:`queue_model`). Otherwise the ``pool`` candidates the last analysis was least sure of are
+    ordered by :func:`consult.assign.review_queue` (vectors of the answers only) or by top confidence.
     """
-    f = AnswerFilter(question_id=question_id, unreviewed=True)
-    where, params = f.where()
-    where += " AND NOT EXISTS (SELECT 1 FROM quality_samples q WHERE q.response_id = r.id)"  # kept random
-    rows = [dict(r) for r in conn.execute(
-        "SELECT r.id, r.text, MAX(g.confidence) AS top_confidence FROM responses r"
-        f" LEFT JOIN suggestions g ON g.response_id = r.id WHERE {where}"
-        " GROUP BY r.id ORDER BY COALESCE(top_confidence, 0), r.id LIMIT ?",
-        [*params, max(k, pool)],
-    )]
-    ranked = _queue_by_model(conn, question_id, rows, k)
+    rows = _queue_candidates(conn, question_id)
+    if not rows or k <= 0:
+        return []
+    model = queue_model(conn, question_id)
+    ranked = None
+    if model is not None:
+        with _QUEUE_LOCK:  # another request may be refitting it
+            ranked = model.rank(rows, k)
+    if ranked is None:
+        rows = sorted(rows, key=lambda r: (r["top_confidence"] or 0.0, r["id"]))[: max(k, pool)]
+        ranked = _queue_by_model(conn, question_id, rows, k)
     out = ranked if ranked is not None else rows[:k]
     _attach_codes(conn, out)
     return out
+
+
+def _queue_candidates(conn: sqlite3.Connection, question_id: str) -> list[dict[str, Any]]:
+    """The answers that may be queued (see :func:`review_queue`), copies folded into their group's answer."""
+    f = AnswerFilter(question_id=question_id, unreviewed=True)
+    where, params = f.where()
+    where += (
+        " AND NOT EXISTS (SELECT 1 FROM quality_samples q WHERE q.response_id = r.id)"  # kept random
+        " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.response_id = r.id)"
+        # coded by rule, like the quality check's frame leaves them out
+        " AND NOT EXISTS (SELECT 1 FROM response_dedupe x WHERE x.response_id = r.id AND x.kind = 'non-substantive')"
+        # a copy whose group's answer a person decided has that decision (with provenance) already, and
+        # one whose group's answer is in the quality check will have it
+        " AND NOT EXISTS (SELECT 1 FROM answer_copies c WHERE c.response_id = r.id AND NOT c.own_words"
+        " AND (EXISTS (SELECT 1 FROM decisions d WHERE d.response_id = c.canonical_id)"
+        " OR EXISTS (SELECT 1 FROM quality_samples q WHERE q.response_id = c.canonical_id)))"
+    )
+    rows = [dict(r) for r in conn.execute(
+        "SELECT r.id, r.text, MAX(g.confidence) AS top_confidence FROM responses r"
+        f" LEFT JOIN suggestions g ON g.response_id = r.id WHERE {where}"
+        " GROUP BY r.id ORDER BY r.id",
+        params,
+    )]
+    # copies that take their group's answer's codes (the unreviewed filter already leaves most out)
+    canonical_of = {r[0]: r[1] for r in conn.execute(
+        "SELECT c.response_id, c.canonical_id FROM answer_copies c JOIN responses r ON r.id = c.response_id"
+        " WHERE r.question_id = ? AND NOT c.own_words AND r.withdrawn IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.response_id = c.response_id)", (question_id,))}
+    present = {r["id"] for r in rows}
+    weight = {r["id"]: 1 for r in rows}
+    for copy, c in canonical_of.items():
+        if c in present and copy != c:
+            weight[c] += 1
+    out = []
+    for r in rows:
+        if canonical_of.get(r["id"]) in present:
+            continue  # the group's answer is queued and stands for this copy
+        r["weight"] = weight[r["id"]]
+        out.append(r)
+    return out
+
+
+@dataclass
+class QueueModel:
+    """A question's :class:`consult.active.ActiveLearner` with the answers it was fitted on (see :func:`queue_model`)."""
+
+    learner: Any
+    ids: list[int]  # response id of each answer in the learner's pool
+    fingerprint: str  # what the pool and the codebook were
+    learnt: dict[int, frozenset[str]]  # the decisions the model learnt from
+    at: float  # time.monotonic() of the last fit
+    recent: list[int] = field(default_factory=list)  # pool positions decided since the last fit
+    pos: dict[int, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pos = {rid: i for i, rid in enumerate(self.ids)}
+
+    def rank(self, rows: list[dict[str, Any]], k: int) -> list[dict[str, Any]] | None:
+        """The best ``k`` of ``rows`` (with their ``weight``), or None when too few of them have vectors."""
+        known = [r for r in rows if r["id"] in self.pos]
+        if len(known) < 0.9 * len(rows):
+            return None
+        cand = [self.pos[r["id"]] for r in known]
+        order = self.learner.rank(k, candidates=cand, weights=[r["weight"] for r in known], recent=self.recent)
+        by_pos = {self.pos[r["id"]]: r for r in known}
+        return [by_pos[int(i)] for i in order]
+
+
+_QUEUE_MODELS: dict[tuple[str, str], QueueModel] = {}
+_QUEUE_LOCK = threading.Lock()
+
+
+def queue_model(conn: sqlite3.Connection, question_id: str) -> QueueModel | None:
+    """The question's queue model, fitted or refitted as needed; None without vectors of the answers and codebook.
+
+    Kept per (workspace file, question) for the life of the process. It is built (zero-shot from the
+    codebook, self-trained on the answers: seconds for thousands of answers) when first needed or when the
+    answers or the codebook changed, and refitted cheaply (:meth:`consult.active.ActiveLearner.refit`)
+    once ``[active] refit_every`` decisions were made or changed since the last fit, or ``refit_seconds``
+    passed with at least one. The vectors are the ones ``consult analyse`` cached; nothing is embedded here.
+    """
+    from consult.workspace.runs import settings as run_settings
+
+    key = (_workspace_file(conn), question_id)
+    settings = run_settings(conn)
+    active = settings.active
+    with _QUEUE_LOCK:
+        source = _queue_source(conn, question_id)
+        if source is None:
+            _QUEUE_MODELS.pop(key, None)
+            return None
+        model = _QUEUE_MODELS.get(key)
+        if model is None or model.fingerprint != source["fingerprint"]:
+            model = _fit_queue_model(conn, question_id, source, settings)
+            if model is None:
+                _QUEUE_MODELS.pop(key, None)
+            else:
+                _QUEUE_MODELS[key] = model
+            return model
+        learnt = _decisions_for_model(conn, question_id, source["codes"], model.pos)
+        changed = [rid for rid in set(learnt) | set(model.learnt) if learnt.get(rid) != model.learnt.get(rid)]
+        due = len(changed) >= active.refit_every or (
+            bool(changed) and time.monotonic() - model.at >= active.refit_seconds)
+        if due:
+            rows = sorted(learnt)
+            model.learner.refit([model.pos[r] for r in rows], [set(learnt[r]) for r in rows])
+            model.learnt, model.at, model.recent = learnt, time.monotonic(), []
+        else:
+            model.recent = [model.pos[r] for r in sorted(changed) if r in learnt]
+        return model
+
+
+def _fit_queue_model(conn: sqlite3.Connection, question_id: str, source: dict[str, Any], settings: Any) -> QueueModel | None:
+    """A new queue model on the answers that have vectors (None when fewer than 90% do)."""
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from consult.active import ActiveLearner
+    from consult.assign import CodeAssigner
+    from consult.workspace.caches import EmbeddingCache
+
+    ids, texts, hashes = source["ids"], source["texts"], source["hashes"]
+    vec = EmbeddingCache(conn).get(source["model"], hashes)
+    keep = [i for i, h in enumerate(hashes) if h in vec]
+    if not keep or len(keep) < 0.9 * len(ids):
+        return None
+    X = np.stack([vec[hashes[i]] for i in keep])
+    pool_ids = [ids[i] for i in keep]
+    pos = {rid: i for i, rid in enumerate(pool_ids)}
+    learnt = _decisions_for_model(conn, question_id, source["codes"], pos)
+    rows = sorted(learnt)
+    active = settings.active
+    learner = ActiveLearner(
+        assigner=CodeAssigner(**asdict(settings.assign)), diversity=active.diversity,
+        redundancy=active.redundancy, random_state=active.random_state,
+    ).fit(source["codes"], X, [texts[i] for i in keep], code_embeddings=source["code_embeddings"],
+          reviewed=[pos[r] for r in rows], labels=[set(learnt[r]) for r in rows])
+    return QueueModel(learner, pool_ids, source["fingerprint"], learnt, time.monotonic())
+
+
+def _workspace_file(conn: sqlite3.Connection) -> str:
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return str(row[2] or f"memory:{id(conn)}")
+
+
+def _queue_source(conn: sqlite3.Connection, question_id: str) -> dict[str, Any] | None:
+    """What the queue model is fitted on: the question's codes with their cached vectors, its answers
+    (ids, stripped texts, text hashes) and a fingerprint of them all; None when there is no cache or
+    it lacks a code's texts (a code people added or reworded since the analysis)."""
+    import hashlib
+
+    import numpy as np
+
+    from consult.assign import CodePrototypes, code_texts
+    from consult.codebook import NON_SUBSTANTIVE, OTHER
+    from consult.embed import text_hash
+    from consult.workspace.caches import EmbeddingCache
+
+    cache = EmbeddingCache(conn)
+    model = cache.main_model()
+    if model is None:
+        return None
+    codes = [c for c in codes_table.workspace_codes(conn, question_id) if c.id not in (OTHER, NON_SUBSTANTIVE)]
+    if not codes:
+        return None
+    parts = [code_texts(c) for c in codes]
+    code_vec = cache.get(model, [text_hash(t) for pos, neg in parts for t in pos + neg])
+    if any(text_hash(t) not in code_vec for pos, neg in parts for t in pos + neg):
+        return None
+    dim = len(next(iter(code_vec.values())))
+
+    def stack(ts: list[str]) -> np.ndarray:
+        return np.stack([code_vec[text_hash(t)] for t in ts]) if ts else np.zeros((0, dim), np.float32)
+
+    rows = conn.execute(
+        "SELECT id, text FROM responses WHERE question_id = ? AND withdrawn IS NULL"
+        " AND trim(coalesce(text, '')) != '' ORDER BY id", (question_id,)).fetchall()
+    if not rows:
+        return None
+    texts = [r["text"].strip() for r in rows]
+    hashes = [text_hash(t) for t in texts]
+    digest = hashlib.sha256(model.encode())
+    for c, (pos, neg) in zip(codes, parts):
+        digest.update(json.dumps([c.id, pos, neg]).encode())
+    for r, h in zip(rows, hashes):
+        digest.update(f"{r['id']}:{h};".encode())
+    return {
+        "model": model, "codes": codes, "fingerprint": digest.hexdigest(),
+        "code_embeddings": {c.id: CodePrototypes(positive=stack(pos), negative=stack(neg))
+                            for c, (pos, neg) in zip(codes, parts)},
+        "ids": [r["id"] for r in rows], "texts": texts, "hashes": hashes,
+    }
+
+
+def _decisions_for_model(conn: sqlite3.Connection, question_id: str, codes: list, pos: dict[int, int]) -> dict[int, frozenset[str]]:
+    """The decisions the queue's model learns from (as ``consult analyse`` does), by response id in its pool."""
+    from consult.codebook import OTHER
+
+    known = {c.id for c in codes} | {OTHER}
+    return {rid: frozenset((got & known) or {OTHER}) for rid, _, got in decided_answers(conn, question_id)
+            if rid in pos}
 
 
 def _queue_by_model(conn: sqlite3.Connection, question_id: str, rows: list[dict[str, Any]], k: int):

@@ -4,20 +4,75 @@ Codes carry a ``version`` (``codes.version``); an edit made against an old
 version raises :class:`~consult.workspace.answers.VersionConflict`. Answers a
 person coded move with their codes (each an audited change of the answer); the
 model's suggestions follow merges and reassignments through ``code_targets``.
+
+One source of truth: once ``consult analyse`` has read a question's codebook file
+(:func:`reconcile_codebook`), every edit here is written back to that file in the
+edit's transaction (comments kept, an audited ``codebook`` event), and an edit is
+refused when the file changed since the workspace last read or wrote it. The next
+``consult analyse`` merges changes made on either side, code by code, and refuses
+(naming the codes) when the same code changed on both.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from consult.codebook import slugify, unique_id
+import yaml
+
+from consult.codebook import (
+    Code, Codebook, CodebookFileChanged, dump_codebook, file_sha256, load_codebook, slugify, unique_id,
+    write_codebook_file,
+)
 from consult.errors import ConsultError
 from consult.workspace.answers import VersionConflict, answer_state, check_reviewer, update_answer
 from consult.workspace.codes import code as _code
-from consult.workspace.db import transaction
+from consult.workspace.codes import sync_codebook, workspace_codes
+from consult.workspace.db import select_in, transaction
 from consult.workspace.events import log_event
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What merging or deleting codes did to the answers' final codes: the counts the code lists show.
+
+    ``answers``: answers that had one of the codes (by a person's decision or the model's); ``gained``: of
+    them, answers that now count towards ``target`` and did not before; ``decided``: answers whose
+    person's decision was rewritten (each an audited change of the answer); ``target_before`` and
+    ``target_after``: answers coded ``target`` before and after (None when the answers go nowhere).
+    """
+
+    answers: int
+    gained: int
+    decided: int
+    target: str | None = None
+    target_before: int | None = None
+    target_after: int | None = None
+
+
+def _coded(conn: sqlite3.Connection, question_id: str, code_ids: Sequence[str]) -> set[int]:
+    """The answers whose final codes include any of ``code_ids`` (the final_codes view, as the lists count)."""
+    return {r[0] for r in select_in(
+        conn, "SELECT DISTINCT response_id FROM final_codes WHERE question_id = ? AND code_id IN ({marks})",
+        list(code_ids), before=[question_id])}
+
+
+def _moved(conn: sqlite3.Connection, question_id: str, sources: Sequence[str], target: str | None,
+           edit: Any) -> tuple[Moved, Any]:
+    """Run ``edit()`` (which rewrites ``decided`` answers, returned first) and count what it did to the final codes."""
+    had = _coded(conn, question_id, sources)
+    before = _coded(conn, question_id, [target]) if target else set()
+    decided, result = edit()
+    if not target:
+        return Moved(len(had), 0, decided), result
+    after = _coded(conn, question_id, [target])
+    return Moved(len(had), len(had - before), decided, target, len(before), len(after)), result
+
 
 def _public(code: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("label", "description", "status", "merged_into", "parent", "version")
@@ -40,6 +95,170 @@ def _log_code(conn, reviewer: str, question_id: str, code_id: str, action: str, 
     log_event(conn, reviewer, "code", f"{question_id}:{code_id}", action, before, after)
 
 
+# --------------------------------------------------------------------------- the codebook file
+
+
+def _meta(conn: sqlite3.Connection, question_id: str) -> dict[str, str]:
+    """What the workspace knows of a question's codebook file: ``file``, its ``sha256`` and the ``base``
+    codebook (YAML) both sides agreed on when it was last read or written."""
+    keys = {f"codebook-{k}:{question_id}": k for k in ("file", "sha256", "base")}
+    return {keys[r[0]]: r[1] for r in select_in(
+        conn, "SELECT key, value FROM workspace_meta WHERE key IN ({marks})", list(keys))}
+
+
+def _set_meta(conn: sqlite3.Connection, question_id: str, **values: str | None) -> None:
+    for k, v in values.items():
+        key = f"codebook-{k}:{question_id}"
+        if v is None:
+            conn.execute("DELETE FROM workspace_meta WHERE key = ?", (key,))
+        else:
+            conn.execute("INSERT INTO workspace_meta (key, value) VALUES (?, ?)"
+                         " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, v))
+
+
+def codebook_file(conn: sqlite3.Connection, question_id: str) -> Path | None:
+    """The codebook file the workspace's edits of this question are written to (None: edits stay in the workspace)."""
+    f = _meta(conn, question_id).get("file")
+    return Path(f) if f else None
+
+
+def workspace_codebook(conn: sqlite3.Connection, question_id: str) -> Codebook:
+    """The question's active workspace codes as a :class:`Codebook` (what the file should say)."""
+    return Codebook(question=question_id, codes=tuple(workspace_codes(conn, question_id)))
+
+
+def _refuse_if_file_changed(path: Path, sha: str | None) -> None:
+    if file_sha256(path) != sha:
+        raise CodebookFileChanged(
+            f"{path} changed since the workspace last read it (edited by hand?), so nothing was saved; run "
+            "`consult analyse` to bring that change into the workspace, then make your edit again")
+
+
+@contextmanager
+def _editing(conn: sqlite3.Connection, question_id: str, reviewer: str) -> Iterator[None]:
+    """One codebook edit: a transaction that, when it is the outermost, first refuses if the codebook file
+    changed underneath the workspace, and last writes the edited codebook back to the file (atomically,
+    audited). A failed write rolls the edit back."""
+    outer = not conn.in_transaction
+    with transaction(conn):
+        meta = _meta(conn, question_id) if outer else {}
+        if meta.get("file"):
+            _refuse_if_file_changed(Path(meta["file"]), meta.get("sha256"))
+        yield
+        if meta.get("file"):
+            _write_back(conn, question_id, reviewer, meta, "write")
+
+
+def _write_back(conn: sqlite3.Connection, question_id: str, who: str, meta: Mapping[str, str], action: str,
+                book: Codebook | None = None) -> bool:
+    """Write the workspace codebook (or ``book``) to the linked file when it differs from the agreed base."""
+    book = book or workspace_codebook(conn, question_id)
+    base = dump_codebook(book)
+    if base == meta.get("base"):
+        return False
+    path = Path(meta["file"])
+    sha = write_codebook_file(path, book, expected_sha256=meta.get("sha256"))
+    _set_meta(conn, question_id, sha256=sha, base=base)
+    log_event(conn, who, "codebook", question_id, action, {"file": str(path), "sha256": meta.get("sha256")},
+              {"file": str(path), "sha256": sha})
+    return True
+
+
+def _own(book: Codebook) -> dict[str, Code]:
+    return {c.id: c for c in book.codes if not c.builtin}
+
+
+def _same(a: Code | None, b: Code | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and a.to_dict() == b.to_dict())
+
+
+def reconcile_codebook(conn: sqlite3.Connection, question_id: str, path: str | Path,
+                       *, who: str = "consult analyse") -> list[str]:
+    """Bring a question's workspace codes and its codebook file together; return notes for the run log.
+
+    Code by code against the codebook both last agreed on: a change made only in the file comes into
+    the workspace, a change made only in the review app goes into the file (comments kept), and a code
+    changed on both sides is a ConsultError naming it, with nothing changed. A workspace from before
+    write-back has no agreed codebook: its codes reviewers edited count as changed in the app, the
+    others as the file last said. From then on the app writes its edits to this file.
+    """
+    path = Path(path)
+    book = load_codebook(path)
+    sha = file_sha256(path)
+    notes: list[str] = []
+    with transaction(conn):
+        rows = {r["id"]: r for r in conn.execute("SELECT * FROM codes WHERE question_id = ?", (question_id,))}
+        meta = _meta(conn, question_id)
+        if not rows:
+            sync_codebook(conn, question_id, book)
+            _set_meta(conn, question_id, file=str(path), sha256=sha, base=dump_codebook(workspace_codebook(conn, question_id)))
+            return notes
+        file, ws = _own(book), _own(workspace_codebook(conn, question_id))
+        if meta.get("base") is not None:
+            base = _own(Codebook.from_dict(yaml.safe_load(meta["base"]), question=question_id))
+        else:  # before write-back: reviewers' edits were kept over the file, the rest followed the file
+            base = {cid: (ws.get(cid) if rows[cid]["source"] == "file" else file.get(cid))
+                    for cid in rows if not rows[cid]["builtin"]}
+        merged: dict[str, Code | None] = {}
+        both, from_file, from_app = [], [], []
+        for cid in [*file, *(c for c in ws if c not in file), *(c for c in base if c not in file and c not in ws)]:
+            b, f, w = base.get(cid), file.get(cid), ws.get(cid)
+            if _same(f, w):
+                merged[cid] = f
+            elif _same(f, b):
+                merged[cid] = w
+                from_app.append(cid)
+            elif _same(w, b):
+                merged[cid] = f
+                from_file.append(cid)
+            else:
+                both.append(cid)
+        if both:
+            raise ConsultError(
+                f"{path}: {_codes_words(both)} changed both in this file and in the review app since the last run; "
+                "make the two agree (edit the file, or the code in the app) and run again; nothing was changed")
+        result = Codebook(question=question_id, codes=tuple(c for c in merged.values() if c is not None),
+                          title=book.title)
+        for cid in from_file:
+            _take_from_file(conn, question_id, cid, merged[cid], rows.get(cid))
+        for pos, cid in enumerate(c.id for c in result.codes if not c.builtin):
+            conn.execute("UPDATE codes SET position = ? WHERE question_id = ? AND id = ?", (pos, question_id, cid))
+        if from_file:
+            notes.append(f"{question_id}: codebook changes from {path.name} brought into the workspace: "
+                         + _codes_words(from_file))
+        meta = {"file": str(path), "sha256": sha, "base": meta.get("base") or dump_codebook(book)}
+        _set_meta(conn, question_id, file=str(path), sha256=sha)
+        if from_app and _write_back(conn, question_id, who, meta, "sync", result):
+            notes.append(f"{question_id}: codebook edits made in the review app written into {path.name}: "
+                         + _codes_words(from_app))
+        _set_meta(conn, question_id, base=dump_codebook(result))
+    return notes
+
+
+def _codes_words(ids: Sequence[str]) -> str:
+    return ("code " if len(ids) == 1 else "codes ") + ", ".join(repr(i) for i in ids)
+
+
+def _take_from_file(conn: sqlite3.Connection, question_id: str, cid: str, code: Code | None, row: Any) -> None:
+    """Make the workspace code ``cid`` what the file says (``code`` None: the file no longer has it)."""
+    if code is None:
+        if row is not None and row["status"] == "active":
+            conn.execute("UPDATE codes SET status = 'deleted', source = 'file', version = version + 1"
+                         " WHERE question_id = ? AND id = ?", (question_id, cid))
+        return
+    values = (code.label, code.description, json.dumps(list(code.examples), ensure_ascii=False),
+              json.dumps(list(code.counter_examples), ensure_ascii=False), code.parent, code.colour)
+    if row is None:
+        conn.execute(
+            "INSERT INTO codes (question_id, id, label, description, examples_json, counter_examples_json,"
+            " parent, colour) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (question_id, cid, *values))
+    else:
+        conn.execute(
+            "UPDATE codes SET label = ?, description = ?, examples_json = ?, counter_examples_json = ?, parent = ?,"
+            " colour = ?, status = 'active', merged_into = NULL, source = 'file', version = version + 1"
+            " WHERE question_id = ? AND id = ?", (*values, question_id, cid))
+
+
 def add_code(
     conn: sqlite3.Connection,
     question_id: str,
@@ -52,7 +271,7 @@ def add_code(
     """Add a code to a question's codebook; return its new id (a unique slug of the label)."""
     reviewer = check_reviewer(reviewer)
     label = _label(label)
-    with transaction(conn):
+    with _editing(conn, question_id, reviewer):
         if conn.execute("SELECT 1 FROM questions WHERE id = ?", (question_id,)).fetchone() is None:
             raise ConsultError(f"no question {question_id!r}")
         rows = conn.execute("SELECT id, label, status FROM codes WHERE question_id = ?", (question_id,)).fetchall()
@@ -86,7 +305,7 @@ def edit_code(
 ) -> dict[str, Any]:
     """Rename and/or describe a code (its id never changes); return the code as it is now."""
     reviewer = check_reviewer(reviewer)
-    with transaction(conn):
+    with _editing(conn, question_id, reviewer):
         code = _code(conn, question_id, code_id)
         _check_version(code, expected_version)
         changes: dict[str, str] = {}
@@ -154,31 +373,39 @@ def _reassign(
     return changed
 
 
-def merge_codes(conn: sqlite3.Connection, question_id: str, sources: Sequence[str], into: str, reviewer: str) -> int:
-    """Merge ``sources`` into the code ``into``; their answers move to it. Return answers moved."""
+def merge_codes(conn: sqlite3.Connection, question_id: str, sources: Sequence[str], into: str, reviewer: str) -> Moved:
+    """Merge ``sources`` into the code ``into``; their answers move to it. Return what moved (:class:`Moved`)."""
     reviewer = check_reviewer(reviewer)
     sources = [s for s in dict.fromkeys(sources) if s != into]
     if not sources:
         raise ConsultError("choose at least one code to merge into another")
-    with transaction(conn):
+    with _editing(conn, question_id, reviewer):
         target = _code(conn, question_id, into)
         if target["status"] != "active":
             raise ConsultError(f"code {into!r} is not active")
-        moved = 0
         for src in sources:
             code = _code(conn, question_id, src)
             if code["status"] != "active":
                 raise ConsultError(f"code {src!r} is not active")
             if code["builtin"]:
                 raise ConsultError(f"the built-in code {src!r} cannot be merged away")
-            moved += _reassign(conn, question_id, src, [into], reviewer)
-            conn.execute(
-                "UPDATE codes SET status = 'merged', merged_into = ?, source = 'reviewer', version = version + 1"
-                " WHERE question_id = ? AND id = ?",
-                (into, question_id, src),
-            )
-            conn.execute("UPDATE codes SET parent = ? WHERE question_id = ? AND parent = ?", (into, question_id, src))
-            _log_code(conn, reviewer, question_id, src, "merge", _public(code), _public(_code(conn, question_id, src)))
+
+        def edit() -> tuple[int, None]:
+            decided = 0
+            for src in sources:
+                code = _code(conn, question_id, src)
+                decided += _reassign(conn, question_id, src, [into], reviewer)
+                conn.execute(
+                    "UPDATE codes SET status = 'merged', merged_into = ?, source = 'reviewer', version = version + 1"
+                    " WHERE question_id = ? AND id = ?",
+                    (into, question_id, src),
+                )
+                conn.execute("UPDATE codes SET parent = ? WHERE question_id = ? AND parent = ?", (into, question_id, src))
+                _log_code(conn, reviewer, question_id, src, "merge", _public(code),
+                          _public(_code(conn, question_id, src)))
+            return decided, None
+
+        moved, _ = _moved(conn, question_id, sources, into, edit)
         return moved
 
 
@@ -201,7 +428,7 @@ def split_code(
     labels = [_label(l) for l in labels if l and l.strip()]
     if len(labels) < 2:
         raise ConsultError("splitting a code needs at least two new labels")
-    with transaction(conn):
+    with _editing(conn, question_id, reviewer):
         code = _code(conn, question_id, code_id)
         if code["status"] != "active":
             raise ConsultError(f"code {code_id!r} is not active")
@@ -248,7 +475,7 @@ def split_code_answers(
     unknown = sorted({str(c) for c in choices.values()} - set(SPLIT_CHOICES))
     if unknown:
         raise ConsultError(f"unknown choice {', '.join(map(repr, unknown))}; use keep, move or both")
-    with transaction(conn):
+    with _editing(conn, question_id, reviewer):
         code = _code(conn, question_id, code_id)
         if code["status"] != "active":
             raise ConsultError(f"code {code_id!r} is not active")
@@ -280,10 +507,10 @@ def split_code_answers(
 
 def delete_code(
     conn: sqlite3.Connection, question_id: str, code_id: str, reviewer: str, *, reassign_to: str | None = None
-) -> int:
-    """Delete a code; its answers move to ``reassign_to`` (or just lose the code). Return answers changed."""
+) -> Moved:
+    """Delete a code; its answers move to ``reassign_to`` (or just lose the code). Return what moved (:class:`Moved`)."""
     reviewer = check_reviewer(reviewer)
-    with transaction(conn):
+    with _editing(conn, question_id, reviewer):
         code = _code(conn, question_id, code_id)
         if code["status"] != "active":
             raise ConsultError(f"code {code_id!r} is not active")
@@ -295,14 +522,20 @@ def delete_code(
             target = _code(conn, question_id, reassign_to)
             if target["status"] != "active":
                 raise ConsultError(f"code {reassign_to!r} is not active")
-        moved = _reassign(conn, question_id, code_id, [reassign_to] if reassign_to else [], reviewer)
-        conn.execute(
-            "UPDATE codes SET status = 'deleted', merged_into = ?, source = 'reviewer', version = version + 1"
-            " WHERE question_id = ? AND id = ?",
-            (reassign_to or None, question_id, code_id),
-        )
-        conn.execute("UPDATE codes SET parent = ? WHERE question_id = ? AND parent = ?",
-                     (code["parent"], question_id, code_id))
+
+        def edit() -> tuple[int, None]:
+            decided = _reassign(conn, question_id, code_id, [reassign_to] if reassign_to else [], reviewer)
+            conn.execute(
+                "UPDATE codes SET status = 'deleted', merged_into = ?, source = 'reviewer', version = version + 1"
+                " WHERE question_id = ? AND id = ?",
+                (reassign_to or None, question_id, code_id),
+            )
+            conn.execute("UPDATE codes SET parent = ? WHERE question_id = ? AND parent = ?",
+                         (code["parent"], question_id, code_id))
+            return decided, None
+
+        moved, _ = _moved(conn, question_id, [code_id], reassign_to, edit)
         _log_code(conn, reviewer, question_id, code_id, "delete", _public(code),
-                  dict(_public(_code(conn, question_id, code_id)), answers_moved=moved))
+                  dict(_public(_code(conn, question_id, code_id)), answers_moved=moved.decided,
+                       answers_changed=moved.answers))
         return moved

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from consult.quality import QualityEstimate, draw_sample, estimate_quality, question_status, sample_size
@@ -112,9 +113,12 @@ def awaiting_check(conn: sqlite3.Connection, response_id: int) -> bool:
                         (response_id,)).fetchone() is not None
 
 
-def next_to_check(conn: sqlite3.Connection, question_id: str) -> int | None:
-    """The first sampled answer nobody has coded yet (checking in order keeps what is done a random sample)."""
-    return next((r["response_id"] for r in sample(conn, question_id) if not r["checked"]), None)
+def next_to_check(conn: sqlite3.Connection, question_id: str, exclude: Iterable[int] = ()) -> int | None:
+    """The first sampled answer nobody has coded yet (checking in order keeps what is done a random sample),
+    leaving out ``exclude`` (answers a reviewer passed over)."""
+    skip = set(exclude)
+    return next((r["response_id"] for r in sample(conn, question_id)
+                 if not r["checked"] and r["response_id"] not in skip), None)
 
 
 @dataclass

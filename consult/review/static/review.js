@@ -45,6 +45,57 @@
   }
   if (textBox) { textBox.addEventListener("mouseup", fillRedaction); }
 
+  // Type-to-filter: every code is reachable from the keyboard, not only the nine with a digit.
+  var finder = document.getElementById("code-filter");
+  var codeRows = Array.prototype.slice.call(document.querySelectorAll("#code-table tbody tr[data-code]"));
+  var picked = 0;
+  function matches() {
+    return codeRows.filter(function (row) { return !row.hidden; });
+  }
+  function mark() {
+    var shown = matches();
+    codeRows.forEach(function (row) { row.classList.remove("current"); });
+    if (finder.value && shown.length) { shown[Math.min(picked, shown.length - 1)].classList.add("current"); }
+    document.getElementById("code-filter-status").textContent = finder.value
+      ? (shown.length === 1 ? "1 code matches" : shown.length + " codes match") : "";
+  }
+  function filterCodes() {
+    var words = finder.value.toLowerCase().split(/\s+/).filter(Boolean);
+    codeRows.forEach(function (row) {
+      var text = row.dataset.find;
+      row.hidden = !words.every(function (w) { return text.indexOf(w) >= 0; });
+    });
+    picked = 0;
+    mark();
+  }
+  function leaveFinder() {
+    finder.value = "";
+    filterCodes();
+    finder.blur();
+  }
+  if (finder && codeRows.length) {
+    document.getElementById("code-find").hidden = false;
+    finder.addEventListener("input", filterCodes);
+    finder.addEventListener("keydown", function (ev) {
+      var shown = matches();
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        if (finder.value && shown.length) {
+          var box = shown[Math.min(picked, shown.length - 1)].querySelector('input[name="codes"]');
+          box.checked = !box.checked;
+        }
+        leaveFinder();
+      } else if (ev.key === "Escape") {
+        ev.preventDefault();
+        leaveFinder();
+      } else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+        ev.preventDefault();
+        picked = Math.max(0, Math.min(shown.length - 1, picked + (ev.key === "ArrowDown" ? 1 : -1)));
+        mark();
+      }
+    });
+  }
+
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) { return; }
     var k = ev.key;
@@ -59,10 +110,11 @@
     if (!form) { return; }
     if (k === "j") { go("#next"); }
     else if (k === "k") { go("#prev"); }
-    else if (/^[1-9]$/.test(k)) {
+    else if (/^[1-9n]$/.test(k)) {
       var box = form.querySelector('input[name="codes"][data-key="' + k + '"]');
-      if (box) { box.checked = !box.checked; }
+      if (box) { box.checked = !box.checked; } else { return; }
     }
+    else if (k === "/" && finder && codeRows.length) { finder.focus(); }
     else if (k === "r") { document.getElementById("reviewed").checked = true; submitWith(document.getElementById("save-next") ? "save-next" : "save"); }
     else if (k === "q") { var q = document.getElementById("quote"); q.checked = !q.checked; }
     else if (k === "s") { submitWith("save"); }
