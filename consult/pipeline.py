@@ -461,8 +461,8 @@ def analyse(
             notes += ingest_notes(ingested)
             ctx = Context(conn, cfg, settings, bars, engine if engine is not None else LocalEngine())
             for name, stage in stages():
-                if name in skip:
-                    continue
+                if name in skip or (name == "embed" and {"themes", "assign"} <= set(skip)):
+                    continue  # (the vectors are only for themes and assign)
                 log.info("stage %s", name)
                 with timed() as took:
                     done = stage(ctx)
