@@ -79,12 +79,12 @@ def analyse(
     progress: Optional[bool] = typer.Option(
         None, "--progress/--no-progress", help="Show progress bars [default: when the terminal shows them]."),
     engine: str = typer.Option(
-        "local", "--engine", help="Where embedding runs: local (this process) or ray (a Ray cluster; install consult[ray])."),
+        "local", "--engine", help="Where embedding runs: local (this process) or ray (a Ray cluster; install consult\\[ray])."),
     ray_address: Optional[str] = typer.Option(
         None, "--ray-address", help="With --engine ray: the cluster to use (e.g. ray://head:10001, or auto on a node of"
-        " it) [default: start a local Ray runtime]."),
+        " it) \\[default: start a local Ray runtime]."),
     ray_workers: Optional[int] = typer.Option(
-        None, "--ray-workers", help="With --engine ray: workers, each loading the model once [default: one per CPU,"
+        None, "--ray-workers", help="With --engine ray: workers, each loading the model once \\[default: one per CPU,"
         " or per GPU, of the cluster]."),
 ) -> None:
     """Load, deduplicate, find themes, code and summarise a consultation into a workspace."""
