@@ -69,7 +69,10 @@ def interrupt(folder: Path, out: Path, args: argparse.Namespace, seconds: float)
            "--engine", args.engine] + (["--ray-workers", str(args.ray_workers)] if args.ray_workers else []) + (
            ["--ray-address", args.ray_address] if args.ray_address else [])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # SIGINT as Ctrl-C gives it, even when this script runs in the background (where a shell ignores SIGINT
+    # for its children, and Python then installs no KeyboardInterrupt handler)
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         child.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
