@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from starlette.testclient import TestClient
 
-from consult.review.app import create_app
+from reviewing import client
 from consult.review.demo import build_demo_workspace
 from consult.settings import QualitySettings
 from consult.workspace import answers, codes, connect
@@ -25,11 +24,6 @@ def ws(tmp_path):
         conn.close()
     return tmp_path
 
-
-def client(ws) -> TestClient:
-    c = TestClient(create_app(ws), headers={"Origin": "http://testserver"})
-    assert c.post("/reviewer", data={"name": "Asha", "next": "/"}).status_code == 200
-    return c
 
 
 def _version(html: str) -> str:

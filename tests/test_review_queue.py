@@ -7,9 +7,8 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from starlette.testclient import TestClient
 
-from consult.review.app import create_app
+from reviewing import client
 from consult.review.demo import build_demo_workspace
 from consult.workspace import answers, code_edits
 from consult.workspace.db import connect
@@ -20,11 +19,6 @@ def ws(tmp_path):
     build_demo_workspace(tmp_path, questions=1, answers_per_question=80, random_state=3)
     return tmp_path
 
-
-def client(ws, name: str = "Asha") -> TestClient:
-    c = TestClient(create_app(ws), headers={"Origin": "http://testserver"})
-    assert c.post("/reviewer", data={"name": name, "next": "/"}).status_code == 200
-    return c
 
 
 def keys(html: str) -> dict[str, str]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from starlette.testclient import TestClient
 
-from consult.review.app import create_app
+from reviewing import client
 from consult.review.demo import build_demo_workspace
 from consult.workspace import answers, codes
 from consult.workspace.db import connect
@@ -18,11 +17,6 @@ def ws(tmp_path):
     build_demo_workspace(tmp_path, questions=1, answers_per_question=60, random_state=4)
     return tmp_path
 
-
-def client(ws, name: str = "Asha") -> TestClient:
-    c = TestClient(create_app(ws), headers={"Origin": "http://testserver"})
-    assert c.post("/reviewer", data={"name": name, "next": "/"}).status_code == 200
-    return c
 
 
 def message(html: str) -> str:
