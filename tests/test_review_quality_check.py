@@ -110,3 +110,17 @@ def test_the_quality_pages_have_no_axe_violations(ws, browser):
     with serving(ws) as base:
         for path in ("/q/q1/check", f"/a/{rid}?from=check&question=q1"):
             assert axe_violations(browser, base + path) == [], path
+
+
+def test_a_copy_says_where_its_codes_came_from(ws):
+    c = client(ws)
+    conn = connect(ws / "consult.db")
+    copy, canon = conn.execute(
+        "SELECT c.response_id, c.canonical_id FROM answer_copies c WHERE NOT c.own_words LIMIT 1").fetchone()
+    assert 'id="inherited"' not in c.get(f"/a/{copy}").text
+    answers.set_codes(conn, canon, ["funding"], "Asha")
+    page = c.get(f"/a/{copy}").text
+    group = conn.execute("SELECT group_id FROM response_dedupe WHERE response_id = ?", (canon,)).fetchone()[0]
+    assert f'codes from <a href="/a/{canon}">answer {canon}</a> (group {group}), reviewed by Asha' in page
+    assert answers.answer_state(conn, copy).final_codes == ["funding"]
+    conn.close()

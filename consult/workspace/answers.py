@@ -335,7 +335,13 @@ def answer_detail(conn: sqlite3.Connection, response_id: int) -> dict[str, Any] 
         for r in codes_table.suggestions(conn, response_id)
     ]
     dedupe = conn.execute("SELECT * FROM response_dedupe WHERE response_id = ?", (response_id,)).fetchone()
+    source = codes_table.final_code_sources(conn, response_id)
+    inherited = None
+    if source is not None and source["via"] != response_id and source["source"] == "person":
+        group = conn.execute("SELECT group_id FROM response_dedupe WHERE response_id = ?", (source["via"],)).fetchone()
+        inherited = {"via": source["via"], "by": source["by"], "group_id": group[0] if group else None}
     return {
+        "inherited": inherited,  # codes a person decided on the answer this one copies
         "state": state,
         "option": row["option"],
         "respondent_id": row["respondent_id"],
