@@ -630,8 +630,6 @@ async def _answer_post(request: Request, conn: sqlite3.Connection, rid: int) -> 
                 "quote": form.get("quote") == "1",
             }
             blind = form.get("quality_check") == "1" and ws_quality.awaiting_check(conn, rid)
-            if blind:
-                intended["reviewed"] = True  # coding an answer blind is reading and deciding it
             answers.update_answer(conn, rid, name, expected_version=version, quality_check=blind, **intended)
             checked_now = blind
         elif op == "revert":

@@ -689,7 +689,7 @@ def update_answer(
     Codes become the answer's decision when they differ from its current final
     codes (or it was already decided), and when the answer is marked reviewed. Nothing changes, and no event is
     written, when the values are already there. With ``quality_check`` the codes were given without seeing the
-    model's (the quality check): they always become the decision, and the answer counts as checked.
+    model's (the quality check): they always become the decision, and the answer counts as checked and reviewed.
     """
     reviewer = check_reviewer(reviewer)
     with transaction(conn):
@@ -702,7 +702,7 @@ def update_answer(
             raise VersionConflict("answer", response_id, int(expected_version), state, state.reviewer)
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
-        if quality_check and reviewed is None:
+        if quality_check:
             reviewed = True  # coding an answer blind is reading and deciding it
         if state.stale:
             # Looked at again after its text changed: the work done on the old text is left behind.
