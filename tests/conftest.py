@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import os
 import shutil
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `pytest -n 2`: one thread per worker, else each worker's BLAS and numba pools take every core and fight
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 from pathlib import Path
 
 import pytest

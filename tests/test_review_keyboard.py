@@ -51,6 +51,7 @@ STROKES = (
 )
 
 
+@pytest.mark.slow  # a timed run of 50 answers (10-16 s): the fast lane keeps the axe check below
 def test_fifty_answers_from_the_queue_by_keyboard(browser, server, capsys):
     base, ws = server
     conn = connect(ws / "consult.db")
