@@ -25,8 +25,10 @@ class Progress:
         """A tqdm bar (a silent one when disabled); close it, or use it as a context manager."""
         from tqdm.auto import tqdm
 
+        # a step of unknown length shows its name and the time so far, not "0step [?step/s]"
+        fmt = "{desc}: {elapsed}" if total is None else None
         return tqdm(total=total, desc=desc, unit=unit, disable=not self.enabled, leave=False,
-                    file=self.stream or sys.stderr, dynamic_ncols=True, mininterval=0.5)
+                    file=self.stream or sys.stderr, dynamic_ncols=True, mininterval=0.5, bar_format=fmt)
 
     def libraries(self) -> None:
         """Let the model libraries show their own bars (e.g. "Loading weights") only when enabled."""
