@@ -473,7 +473,7 @@ def analyse(
             summary = out / "summary.html"
             if "report" not in skip:
                 with timed() as took:
-                    summary = write_summary(conn, summary)
+                    summary = write_summary(conn, summary, progress=bars)
                 seconds["report"] = took[0]
                 log_lines.append(f"report: {summary.name} ({took[0]:.1f} s)")
         except KeyboardInterrupt:

@@ -32,6 +32,7 @@ from consult.dedupe import NON_SUBSTANTIVE as NOTHING_SAID  # the dedupe kind (t
 from consult.dedupe import campaign_labels
 from consult.errors import ConsultError
 from consult.files import atomic_write_bytes, atomic_write_text, spreadsheet_safe
+from consult.progress import SILENT, Progress
 from consult.quality import METHOD as QUALITY_METHOD
 from consult.settings import QualitySettings
 from consult.workspace import answers as ws_answers
@@ -207,11 +208,13 @@ def _question_label(qid: str) -> str:
     return qid.upper() if re.fullmatch(r"q\d+", qid, re.I) else qid
 
 
-def summary_data(conn: sqlite3.Connection, *, redactor: Redactor | None | Literal["default"] = "default") -> dict[str, Any]:
+def summary_data(conn: sqlite3.Connection, *, redactor: Redactor | None | Literal["default"] = "default",
+                 progress: Progress = SILENT) -> dict[str, Any]:
     """Every figure, table and quote the summary shows, gathered from the workspace.
 
     ``redactor(text, marked_spans=...)`` defaults to :func:`consult.redact.redact`;
-    with None, nothing respondents wrote is published.
+    with None, nothing respondents wrote is published. ``progress`` shows a bar
+    (question by question, then the method annex).
     """
     quoter = _Quoter(get_redactor() if isinstance(redactor, str) else redactor)
     tables: list[Table] = []
@@ -261,13 +264,18 @@ def summary_data(conn: sqlite3.Connection, *, redactor: Redactor | None | Litera
     groups = ws_dedupe.groups(conn)
 
     questions = []
-    for q in ws_responses.all_questions(conn):
-        entry, qtables = _question(conn, q, total, resp_by_id, group_of, review, dedupe, groups, quoter, quality)
-        questions.append(entry)
-        tables += qtables
-
-    method, mtables = _method(conn, review, dedupe, questions)
-    tables += mtables
+    all_questions = ws_responses.all_questions(conn)
+    with progress.bar("report: summarise", len(all_questions) + 1, unit="step") as bar:
+        for q in all_questions:
+            bar.set_description(f"report {q['id']}: summarise")
+            entry, qtables = _question(conn, q, total, resp_by_id, group_of, review, dedupe, groups, quoter, quality)
+            questions.append(entry)
+            tables += qtables
+            bar.update(1)
+        bar.set_description("report: method annex")
+        method, mtables = _method(conn, review, dedupe, questions)
+        tables += mtables
+        bar.update(1)
     return {
         "consultation": consultation,
         "overview": overview,
@@ -924,10 +932,10 @@ def render_csv(data: dict[str, Any]) -> dict[str, str]:
     return files
 
 
-def write_summary(conn: sqlite3.Connection, path: str | Path) -> Path:
+def write_summary(conn: sqlite3.Connection, path: str | Path, *, progress: Progress = SILENT) -> Path:
     """Render ``summary.html`` from the workspace."""
     path = Path(path)
-    atomic_write_text(path, render_html(summary_data(conn)))
+    atomic_write_text(path, render_html(summary_data(conn, progress=progress)))
     return path
 
 

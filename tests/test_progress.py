@@ -28,3 +28,22 @@ def test_no_progress_prints_nothing():
     with Progress(enabled=False, stream=out).bar("embed", 3) as bar:
         bar.update(3)
     assert out.getvalue() == ""
+
+
+def test_the_report_stage_shows_which_question_it_is_summarising(mini, tmp_path):
+    from consult.pipeline import analyse
+    from consult.report import summary_data
+    from consult.workspace.db import connect
+
+    analyse(mini, tmp_path / "o", progress=False, skip=("themes", "assign", "report"))
+    out = io.StringIO()
+    conn = connect(tmp_path / "o" / "consult.db")
+    try:
+        data = summary_data(conn, progress=Progress(stream=out))
+    finally:
+        conn.close()
+    shown = out.getvalue()
+    assert data["questions"]
+    for q in data["questions"]:
+        assert f"report {q['id']}: summarise" in shown
+    assert "report: method annex" in shown and f"/{len(data['questions']) + 1}" in shown
