@@ -148,7 +148,7 @@ class Embedder:
     @cached_property
     def model(self) -> Any:
         """The loaded SentenceTransformer (loaded on first use, offline)."""
-        model = load_model(self.model_path, self.device) if self.device != "cpu" else load_model(self.model_path)
+        model = load_model(self.model_path, self.device)
         log.info("embedding model %s loaded, precision %s, on %s", self.model_path.name, self.precision, self.device)
         return model
 

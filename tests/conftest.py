@@ -41,7 +41,7 @@ def _loading_the_model_needs_the_slow_marker(request: pytest.FixtureRequest, mon
         return
     import consult.embed
 
-    def refuse(path):  # noqa: ANN001
+    def refuse(path, device="cpu"):  # noqa: ANN001
         raise AssertionError(f"{request.node.nodeid} loads the embedding model: mark it @pytest.mark.slow")
 
     monkeypatch.setattr(consult.embed, "load_model", refuse)
