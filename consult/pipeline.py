@@ -191,6 +191,11 @@ def stage_embed(ctx: Context) -> StageDone:
                      f" {embedder.model_id}, {ctx.engine.describe()}")
 
 
+def _answers_with_text(conn: sqlite3.Connection, questions: list[sqlite3.Row]) -> dict[str, int]:
+    """Answers with some text, by question: what a stage's bar counts."""
+    return {q["id"]: ws_responses.count_answers(conn, with_text=True, questions=[q["id"]]) for q in questions}
+
+
 def stage_themes(ctx: Context) -> StageDone:
     """Embed each unit once (cached) and find candidate themes per question."""
     from consult.themes import ThemeFinder, ThemeResult, theme_split
@@ -199,8 +204,8 @@ def stage_themes(ctx: Context) -> StageDone:
     notes: list[str] = []
     found = texts = 0
     questions = ws_responses.text_questions(conn)
-    stage_bar = ctx.progress.bar("themes", ws_responses.count_answers(conn, with_text=True,
-                                 questions=[q["id"] for q in questions]))
+    answers = _answers_with_text(conn, questions)
+    stage_bar = ctx.progress.bar("themes", sum(answers.values()))
     for q in questions:
         stage_bar.set_description(f"themes {q['id']}: read answers")
         units = analysis_units(conn, q["id"])
@@ -224,7 +229,7 @@ def stage_themes(ctx: Context) -> StageDone:
         found += len(result.themes)
         if result.note:
             notes.append(f"{q['id']}: {result.note}")
-        stage_bar.update(ws_responses.count_answers(conn, with_text=True, questions=[q["id"]]))
+        stage_bar.update(answers[q["id"]])
     stage_bar.close()
     return StageDone(f"{found} candidate themes in {texts:,} distinct texts", notes)
 
@@ -243,13 +248,13 @@ def stage_assign(ctx: Context) -> StageDone:
     notes: list[str] = []
     coded = learnt = 0
     questions = ws_responses.text_questions(conn)
-    stage_bar = ctx.progress.bar("assign", ws_responses.count_answers(conn, with_text=True,
-                                 questions=[q["id"] for q in questions]))
+    answers = _answers_with_text(conn, questions)
+    stage_bar = ctx.progress.bar("assign", sum(answers.values()))
     pending = 0  # answers of the question before, counted as done when the next one starts
     for q in questions:
         stage_bar.update(pending)
         stage_bar.set_description(f"assign {q['id']}")
-        pending = ws_responses.count_answers(conn, with_text=True, questions=[q["id"]])
+        pending = answers[q["id"]]
         path = folder / f"{q['id']}.yaml"
         if path.is_file():  # changes made in the file or in the review app meet here; neither is dropped
             notes += code_edits.reconcile_codebook(conn, q["id"], path)
