@@ -438,6 +438,14 @@ def file_sha256(path: str | Path) -> str | None:
         return None
 
 
+def check_unchanged(path: Path, expected_sha256: str | None) -> None:
+    """Refuse (:class:`CodebookFileChanged`) when the file's bytes are no longer ``expected_sha256``."""
+    if file_sha256(path) != expected_sha256:
+        raise CodebookFileChanged(
+            f"{path} changed since the workspace last read it (edited by hand?), so nothing was saved; run "
+            "`consult analyse` to bring that change into the workspace, then make your edit again")
+
+
 def write_codebook_file(path: str | Path, book: Codebook, *, expected_sha256: str | None) -> str:
     """Write ``book`` over the codebook file at ``path``, atomically; return the new file's SHA-256.
 
@@ -448,10 +456,7 @@ def write_codebook_file(path: str | Path, book: Codebook, *, expected_sha256: st
     ``book``.
     """
     path = Path(path)
-    if file_sha256(path) != expected_sha256:
-        raise CodebookFileChanged(
-            f"{path} changed since the workspace last read it (edited by hand?), so nothing was saved; run "
-            "`consult analyse` to bring that change into the workspace, then make your edit again")
+    check_unchanged(path, expected_sha256)
     old = path.read_text(encoding="utf-8-sig") if path.is_file() else None
     text = _round_trip(old, book) if old is not None else None
     if text is None or not _reads_as(text, book):

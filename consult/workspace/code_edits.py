@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from consult.codebook import (
-    Code, Codebook, CodebookFileChanged, dump_codebook, file_sha256, load_codebook, slugify, unique_id,
+    Code, Codebook, check_unchanged, dump_codebook, file_sha256, load_codebook, slugify, unique_id,
     write_codebook_file,
 )
 from consult.errors import ConsultError
@@ -127,13 +127,6 @@ def workspace_codebook(conn: sqlite3.Connection, question_id: str) -> Codebook:
     return Codebook(question=question_id, codes=tuple(workspace_codes(conn, question_id)))
 
 
-def _refuse_if_file_changed(path: Path, sha: str | None) -> None:
-    if file_sha256(path) != sha:
-        raise CodebookFileChanged(
-            f"{path} changed since the workspace last read it (edited by hand?), so nothing was saved; run "
-            "`consult analyse` to bring that change into the workspace, then make your edit again")
-
-
 @contextmanager
 def _editing(conn: sqlite3.Connection, question_id: str, reviewer: str) -> Iterator[None]:
     """One codebook edit: a transaction that, when it is the outermost, first refuses if the codebook file
@@ -143,7 +136,7 @@ def _editing(conn: sqlite3.Connection, question_id: str, reviewer: str) -> Itera
     with transaction(conn):
         meta = _meta(conn, question_id) if outer else {}
         if meta.get("file"):
-            _refuse_if_file_changed(Path(meta["file"]), meta.get("sha256"))
+            check_unchanged(Path(meta["file"]), meta.get("sha256"))
         yield
         if meta.get("file"):
             _write_back(conn, question_id, reviewer, meta, "write")
