@@ -202,9 +202,6 @@ def _code_change(action: str, cid: str, before: dict[str, Any], after: dict[str,
     if action == "add":
         under = f" under {label(after['parent'])}" if after.get("parent") else ""
         return f"added the code \u201c{after.get('label', cid)}\u201d{under}"
-    if action == "writeback":
-        return f"wrote the codebook to {after.get('file', 'its file')}" + (
-            f" ({after['change']})" if after.get("change") else "")
     if action == "merge":
         return f"merged \u201c{before.get('label', cid)}\u201d into {label(after.get('merged_into'))}"
     if action == "split":
