@@ -461,9 +461,8 @@ async def quality_page(request: Request) -> Response:
     if q is None or q.get("kind") == "closed":
         return _not_found(request, f"No free-text question {qid}.")
     result = _quality(conn, qid)
-    labels = {c["id"]: c["label"] for c in codes.codes(conn, qid, include_inactive=True)}
     return _render(request, "quality.html", {
-        "q": q, "r": result, "e": result.estimate, "labels": labels,
+        "q": q, "r": result, "e": result.estimate, "labels": _labels(conn, qid),
         "next_id": ws_quality.next_to_check(conn, qid),
     })
 
@@ -569,7 +568,7 @@ def _answer_context(conn: sqlite3.Connection, rid: int, nav: Nav) -> dict[str, A
         "codes": code_list,
         "keys": _code_keys(code_list),
         "copies": answers.copies_of(conn, [rid]).get(rid, 0),
-        "labels": {c["id"]: c["label"] for c in codes.codes(conn, state.question_id, include_inactive=True)},
+        "labels": _labels(conn, state.question_id),
         "qs": nav.qs(),
         "next_qs": nav.passing(rid).qs(),
         "queue": nav.queue,
@@ -871,7 +870,7 @@ async def split_page(request: Request) -> Response:
     carried = [(rid, c, versions.get(rid)) for rid, c in sorted(choices.items()) if rid not in shown]
     return _render(request, "split.html", {
         "q": q, "code": code, "page": page, "carried": carried, "fields": fields,
-        "error": error, "labels": {c["id"]: c["label"] for c in codes.codes(conn, qid, include_inactive=True)},
+        "error": error, "labels": _labels(conn, qid),
         "chosen": {"move": sum(1 for c in choices.values() if c == "move"),
                    "both": sum(1 for c in choices.values() if c == "both")},
     }, status)
